@@ -1,0 +1,358 @@
+"""What to train: `Experiment` (every knob of one run) and `Comparison` (variants x seeds).
+
+The knob names here are the contract of the whole product: the same strings are the CLI's
+`--set/--vary` keys, the URL query keys and the DataFrame columns. An Experiment is frozen and
+validated on construction so that a bad value is refused where it enters (a widget, the URL, the
+shell) with a message that names the knob, instead of surfacing later as a TensorFlow error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Bump when a change to core alters the numbers a stored run would produce: old runs then no
+# longer match any key and are retrained instead of being replayed as if current.
+CODE_VERSION = "1"
+
+TOY_DATASETS = ("moons", "circles", "spiral", "xor", "gaussians")
+BUNDLED_DATASETS = ("digits", "breast_cancer", "wine")
+DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")
+DATASETS = TOY_DATASETS + BUNDLED_DATASETS + DOWNLOADED_DATASETS
+CSV_PREFIX = "csv:"  # "csv:<sha256-prefix>" names an uploaded table registered with core.data
+
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear")
+BATCH_NORM = ("none", "before", "after")
+INITS = ("glorot_uniform", "he_normal", "lecun_normal", "normal_small", "normal_large")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+LR_SCHEDULES = ("constant", "step", "cosine", "one_cycle", "cyclic")
+
+# Public-app limits: large enough for every experiment in the notes, small enough that one
+# visitor cannot exhaust a 1-2 GB Community Cloud container.
+MAX_WIDTH = 1024
+MAX_DEPTH = 32
+MAX_EPOCHS = 200
+MAX_MEMBERS = 64
+MAX_SAMPLES = 70_000
+MEMORY_ENV = "WHATIF_MEMORY_MB"
+DEFAULT_MEMORY_MB = 1024
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Every knob of one training run. Defaults: a small MLP on digits that trains in ~2 s."""
+
+    dataset: str = "digits"  # real, bundled with scikit-learn: no download needed
+    n_samples: int = 2000  # cap on examples drawn (toy data: exactly this many are generated)
+    noise: float = 0.2  # label noise of the toy 2-D datasets; ignored by real data
+    val_fraction: float = 0.2  # stratified hold-out used for every validation number
+    width: int = 64  # units per hidden layer
+    depth: int = 2  # hidden layers
+    activation: str = "relu"  # the modern default; sigmoid/tanh for vanishing-gradient demos
+    batch_norm: str = "none"  # none / before / after the activation
+    dropout: float = 0.0  # rate after each hidden activation, training only
+    residual: bool = False  # skip connections between equal-width hidden layers
+    init: str = "glorot_uniform"  # Keras' Dense default
+    l1: float = 0.0  # penalty l1 * sum|W| on every kernel (Keras regularizers.L1)
+    l2: float = 0.0  # penalty l2 * sum W^2 on every kernel (Keras regularizers.L2)
+    weight_decay: float = 0.0  # decoupled: W -= W * weight_decay * lr each step (Keras)
+    optimizer: str = "momentum"  # SGD with momentum: the notes' subject
+    learning_rate: float = 0.05  # safe for SGD+momentum on standardized inputs
+    momentum: float = 0.9  # SGD momentum, or Adam's beta_1; unused by sgd and rmsprop
+    lr_schedule: str = "constant"
+    batch_size: int = 32  # the common default; batch size page varies it
+    epochs: int = 20  # enough for digits to reach ~97% validation accuracy
+    clipnorm: float = 0.0  # 0 = off; per-tensor norm clipping (Keras clipnorm)
+    clipvalue: float = 0.0  # 0 = off; elementwise clipping (Keras clipvalue)
+    seed: int = 0  # drives init, dropout masks, data order and the train/val split
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    # -- identity -------------------------------------------------------------------------
+    def resolved(self) -> Experiment:
+        """Canonical form: knobs that cannot affect the numbers are set to their neutral value,
+        so two spellings of the same run share one key (and one stored result)."""
+        changes: dict[str, Any] = {}
+        if self.optimizer in ("sgd", "rmsprop"):
+            changes["momentum"] = 0.0
+        if self.dataset not in TOY_DATASETS:
+            changes["noise"] = 0.0
+        if self.depth < 2:
+            changes["residual"] = False
+        return dataclasses.replace(self, **changes) if changes else self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.resolved().to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the run: hash of the canonical JSON plus the code version."""
+        payload = f"{CODE_VERSION}|{self.to_json()}".encode()
+        return hashlib.sha256(payload).hexdigest()[:24]
+
+    @property
+    def group_key(self) -> tuple:
+        """Members with equal group keys have the same network shape and data, so they can be
+        trained together as one stacked model (see core.trainer)."""
+        r = self.resolved()
+        return (
+            r.dataset, r.n_samples, r.noise, r.val_fraction, r.width, r.depth, r.activation,
+            r.batch_norm, r.residual, r.optimizer, r.batch_size, r.epochs,
+        )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Experiment:
+        """Build from untrusted strings or values (URL, CLI, JSON); unknown keys are refused."""
+        unknown = sorted(set(values) - set(KNOBS))
+        if unknown:
+            raise ValueError(f"unknown knob(s) {', '.join(unknown)}; knobs are: {', '.join(KNOBS)}")
+        return cls(**{k: parse_knob(k, v) for k, v in values.items()})
+
+
+KNOBS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Experiment))
+_TYPES: dict[str, type] = {
+    f.name: {"int": int, "float": float, "bool": bool, "str": str}[f.type]
+    for f in dataclasses.fields(Experiment)
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "activation": ACTIVATIONS,
+    "batch_norm": BATCH_NORM,
+    "init": INITS,
+    "optimizer": OPTIMIZERS,
+    "lr_schedule": LR_SCHEDULES,
+}
+
+
+def knob_type(name: str) -> type:
+    if name not in _TYPES:
+        raise ValueError(f"unknown knob {name!r}; knobs are: {', '.join(KNOBS)}")
+    return _TYPES[name]
+
+
+def parse_knob(name: str, value: Any) -> Any:
+    """Turn a string (or already typed value) into the knob's type, or raise ValueError."""
+    kind = knob_type(name)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind is int:
+            number = float(text)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        if kind is float:
+            return float(text)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name}={text[:40]!r} is not a valid {kind.__name__}") from None
+    return text
+
+
+def _check(ok: bool, name: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise ValueError(f"{name}={value!r} is not allowed: {name} must be {allowed}")
+
+
+def _finite(x: float) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _validate(e: Experiment) -> None:
+    for name in KNOBS:
+        value = getattr(e, name)
+        kind = _TYPES[name]
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(e, name, float(value))  # 1 is a fine spelling of 1.0
+            ok = True
+        _check(ok, name, value, f"a {kind.__name__}")
+    for name, choices in CHOICES.items():
+        _check(getattr(e, name) in choices, name, getattr(e, name), "one of " + ", ".join(choices))
+    d = e.dataset
+    _check(
+        d in DATASETS or (d.startswith(CSV_PREFIX) and len(d) > len(CSV_PREFIX)),
+        "dataset",
+        d,
+        "one of " + ", ".join(DATASETS) + " (or an uploaded CSV)",
+    )
+    _check(4 <= e.n_samples <= MAX_SAMPLES, "n_samples", e.n_samples, f"between 4 and {MAX_SAMPLES:,}")
+    _check(_finite(e.noise) and 0 <= e.noise <= 2, "noise", e.noise, "between 0 and 2")
+    _check(
+        _finite(e.val_fraction) and 0.05 <= e.val_fraction <= 0.5,
+        "val_fraction",
+        e.val_fraction,
+        "between 0.05 and 0.5",
+    )
+    _check(1 <= e.width <= MAX_WIDTH, "width", e.width, f"an integer from 1 to {MAX_WIDTH}")
+    _check(1 <= e.depth <= MAX_DEPTH, "depth", e.depth, f"an integer from 1 to {MAX_DEPTH}")
+    _check(_finite(e.dropout) and 0 <= e.dropout < 1, "dropout", e.dropout, "at least 0 and below 1")
+    for name in ("l1", "l2", "weight_decay"):
+        v = getattr(e, name)
+        _check(_finite(v) and 0 <= v <= 1, name, v, "between 0 and 1")
+    _check(
+        _finite(e.learning_rate) and e.learning_rate > 0,
+        "learning_rate",
+        e.learning_rate,
+        "a positive finite number (huge values are allowed: divergence is a result)",
+    )
+    _check(_finite(e.momentum) and 0 <= e.momentum < 1, "momentum", e.momentum, "at least 0 and below 1")
+    _check(1 <= e.batch_size <= MAX_SAMPLES, "batch_size", e.batch_size, f"from 1 to {MAX_SAMPLES:,}")
+    _check(1 <= e.epochs <= MAX_EPOCHS, "epochs", e.epochs, f"an integer from 1 to {MAX_EPOCHS}")
+    for name in ("clipnorm", "clipvalue"):
+        v = getattr(e, name)
+        _check(_finite(v) and v >= 0, name, v, "0 (off) or a positive number")
+    if e.clipnorm > 0 and e.clipvalue > 0:
+        raise ValueError(
+            f"clipnorm={e.clipnorm} and clipvalue={e.clipvalue} cannot both be set "
+            "(Keras optimizers take one or the other); set one of them to 0"
+        )
+    _check(0 <= e.seed < 2**31, "seed", e.seed, "an integer from 0 to 2^31-1")
+
+
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comparison:
+    """A baseline, up to two varied knobs with their values, and a number of seeds.
+
+    Members are the cartesian product of the varied values, each repeated over seeds
+    baseline.seed ... baseline.seed + seeds - 1. Limits are checked here so the app can refuse a
+    comparison before any training starts, with a message saying what to shrink.
+    """
+
+    baseline: Experiment = field(default_factory=Experiment)
+    vary: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    seeds: int = 1
+
+    def __post_init__(self) -> None:
+        if len(self.vary) > 2:
+            raise ValueError("vary at most two knobs at once (the charts have two axes of variants)")
+        parsed = []
+        for name, values in self.vary:
+            knob_type(name)
+            if name == "seed":
+                raise ValueError("vary the seed with the seeds count, not as a knob")
+            values = tuple(dict.fromkeys(parse_knob(name, v) for v in values))  # drop repeats
+            if not values:
+                raise ValueError(f"vary {name}: give at least one value")
+            parsed.append((name, values))
+        if len({name for name, _ in parsed}) != len(parsed):
+            raise ValueError("each knob can be varied only once")
+        object.__setattr__(self, "vary", tuple(parsed))
+        if not 1 <= self.seeds <= MAX_MEMBERS:
+            raise ValueError(f"seeds={self.seeds} is not allowed: seeds must be from 1 to {MAX_MEMBERS}")
+        n = self.n_members
+        if n > MAX_MEMBERS:
+            raise ValueError(
+                f"this comparison has {n} runs ({self._shape()}); the limit is {MAX_MEMBERS}: "
+                "use fewer values or fewer seeds"
+            )
+        self.members()  # validates every member experiment
+        check_memory(self.members())
+
+    @classmethod
+    def of(cls, baseline: Experiment, vary: Mapping[str, Iterable[Any]] | None = None, seeds: int = 1) -> Comparison:
+        return cls(baseline, tuple((k, tuple(v)) for k, v in (vary or {}).items()), seeds)
+
+    @property
+    def varied(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.vary)
+
+    @property
+    def n_members(self) -> int:
+        return math.prod(len(v) for _, v in self.vary) * self.seeds
+
+    def _shape(self) -> str:
+        parts = [f"{len(v)} {name} values" for name, v in self.vary] + [f"{self.seeds} seeds"]
+        return " x ".join(parts)
+
+    def variants(self) -> list[dict[str, Any]]:
+        """The varied knob values of each variant, in display order (empty dict: baseline only)."""
+        names = self.varied
+        return [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in self.vary))]
+
+    def members(self) -> list[Experiment]:
+        out = []
+        for variant in self.variants():
+            for s in range(self.seeds):
+                out.append(dataclasses.replace(self.baseline, **variant, seed=self.baseline.seed + s))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline.to_dict(),
+            "vary": {name: list(values) for name, values in self.vary},
+            "seeds": self.seeds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        if not isinstance(data, Mapping):
+            raise ValueError("a comparison must be a JSON object with baseline, vary and seeds")
+        baseline = Experiment.from_dict(data.get("baseline", {}))
+        vary = data.get("vary", {}) or {}
+        if not isinstance(vary, Mapping):
+            raise ValueError("vary must map knob names to lists of values")
+        seeds = parse_knob("seed", data.get("seeds", 1))
+        return cls.of(baseline, {k: list(v) for k, v in vary.items()}, seeds)
+
+
+def variant_label(variant: Mapping[str, Any]) -> str:
+    """Human label of a variant: 'learning_rate=0.1, batch_size=32' (or 'baseline')."""
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in variant.items()) or "baseline"
+
+
+def memory_budget_mb() -> float:
+    try:
+        return float(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
+    except ValueError:
+        return float(DEFAULT_MEMORY_MB)
+
+
+def estimate_memory_mb(members: list[Experiment], n_features: int = 784, n_classes: int = 10) -> float:
+    """Rough upper bound of what training these members together needs, in MB.
+
+    Weights live ~6 times (weights, gradients, two optimizer slots, update, previous copy);
+    activations ~4 times per layer for a batch and for an evaluation chunk. Real data is counted
+    at its largest (MNIST-sized inputs) because the spec does not know the CSV shape yet.
+    """
+    groups: dict[tuple, list[Experiment]] = {}
+    for m in members:
+        groups.setdefault(m.group_key, []).append(m)
+    peak = 0.0
+    for group in groups.values():
+        e, k = group[0], len(group)
+        params = n_features * e.width + (e.depth - 1) * e.width * e.width + e.width * n_classes
+        weights = 6 * 4 * k * params
+        batch = min(e.batch_size, e.n_samples)
+        acts = 4 * 4 * k * (batch + 1024) * e.width * (e.depth + 1)
+        data = 4 * e.n_samples * n_features
+        peak = max(peak, (weights + acts + data) / 2**20)
+    return peak
+
+
+def check_memory(members: list[Experiment]) -> None:
+    need, budget = estimate_memory_mb(members), memory_budget_mb()
+    if need > budget:
+        raise ValueError(
+            f"this comparison needs about {need:,.0f} MB and the budget is {budget:,.0f} MB "
+            f"(set {MEMORY_ENV} to change it): shrink width, depth, batch_size or the number "
+            "of runs"
+        )
