@@ -89,7 +89,7 @@ class ComparisonResult:
             label = variant_label(variant)
             rows = summary[summary["variant"] == label]
             alive = rows[~rows["diverged"].astype(bool)]
-            record: dict[str, Any] = {"variant": variant, "seeds": int(len(rows))}
+            record: dict[str, Any] = {"variant": variant, "seeds": len(rows)}
             for col in (
                 "final_train_loss",
                 "final_val_loss",

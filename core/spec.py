@@ -268,7 +268,9 @@ class Comparison:
         check_memory(self.members())
 
     @classmethod
-    def of(cls, baseline: Experiment, vary: Mapping[str, Iterable[Any]] | None = None, seeds: int = 1) -> Comparison:
+    def of(
+        cls, baseline: Experiment, vary: Mapping[str, Iterable[Any]] | None = None, seeds: int = 1
+    ) -> Comparison:
         return cls(baseline, tuple((k, tuple(v)) for k, v in (vary or {}).items()), seeds)
 
     @property
@@ -316,7 +318,10 @@ class Comparison:
 
 def variant_label(variant: Mapping[str, Any]) -> str:
     """Human label of a variant: 'learning_rate=0.1, batch_size=32' (or 'baseline')."""
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in variant.items()) or "baseline"
+    return (
+        ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in variant.items())
+        or "baseline"
+    )
 
 
 def memory_budget_mb() -> float:

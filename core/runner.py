@@ -1,0 +1,177 @@
+"""Run a Comparison: replay what the store has, train the rest group by group, store as we go.
+
+This is the one entry point the app, the CLI and the claims engine share. Three promises:
+- a seen run is never retrained: the store is asked first, and asked again just before
+  training (another session may have finished it meanwhile);
+- two sessions that want the same unseen run train it once: per-run locks, taken in key order;
+- the machine is not oversubscribed: a process-wide limit on concurrent trainings (default 1 on
+  <= 2 cores), and whoever waits is told how many trainings are ahead of them.
+Each finished group is stored before the next starts, so an interrupted comparison (a widget
+click, a closed tab) loses only the group that was training.
+TensorFlow is imported only when something actually has to be trained.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from core.results import ComparisonResult, RunResult
+from core.spec import Comparison, Experiment
+from core.store import RunStore
+
+MAX_TRAININGS_ENV = "WHATIF_MAX_TRAININGS"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report. `phase` is waiting / training / stored."""
+
+    phase: str
+    group: int  # 1-based index of the group being trained
+    groups: int
+    runs: int  # members in this group
+    epoch: int = 0
+    epochs: int = 0
+    ahead: int = 0  # trainings running or queued before this one (phase "waiting")
+    elapsed: float = 0.0  # seconds since this group started training
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left for this group, extrapolated from the epochs done so far."""
+        if self.phase != "training" or self.epoch == 0:
+            return None
+        return self.elapsed / self.epoch * (self.epochs - self.epoch)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def _max_trainings() -> int:
+    try:
+        return max(1, int(os.environ[MAX_TRAININGS_ENV]))
+    except (KeyError, ValueError):
+        return 1 if (os.cpu_count() or 1) <= 2 else 2
+
+
+class _Gate:
+    """Process-wide: a limit on concurrent trainings, and one lock per run key."""
+
+    def __init__(self) -> None:
+        self.slots = threading.BoundedSemaphore(_max_trainings())
+        self.lock = threading.Lock()
+        self.queued = 0
+        self.running = 0
+        self.keys: dict[str, threading.Lock] = {}
+
+    def key_lock(self, key: str) -> threading.Lock:
+        with self.lock:
+            return self.keys.setdefault(key, threading.Lock())
+
+    @contextmanager
+    def slot(self, on_wait: Callable[[int], None]) -> Iterator[None]:
+        """Hold one training slot; while waiting, on_wait(trainings ahead) every half second."""
+        with self.lock:
+            ahead = self.running + self.queued
+            self.queued += 1
+        acquired = False
+        try:
+            while not self.slots.acquire(timeout=0.5):
+                on_wait(ahead)
+            acquired = True
+            with self.lock:
+                self.queued -= 1
+                self.running += 1
+            yield
+        finally:
+            with self.lock:
+                if acquired:
+                    self.running -= 1
+                else:
+                    self.queued -= 1
+            if acquired:
+                self.slots.release()
+
+    @contextmanager
+    def keys_held(self, keys: list[str]) -> Iterator[None]:
+        locks = [self.key_lock(k) for k in sorted(set(keys))]
+        taken = []
+        try:
+            for lock in locks:
+                lock.acquire()
+                taken.append(lock)
+            yield
+        finally:
+            for lock in reversed(taken):
+                lock.release()
+
+
+GATE = _Gate()
+
+
+def groups_of(members: list[Experiment]) -> list[list[Experiment]]:
+    """Members that can share one stacked model, in first-seen order."""
+    groups: dict[tuple, list[Experiment]] = {}
+    for m in members:
+        groups.setdefault(m.group_key, []).append(m)
+    return list(groups.values())
+
+
+def train(members: list[Experiment], progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
+    """Train one stacked group now (no store, no locks): the fast path itself."""
+    from core.data import load_dataset
+    from core.trainer import GroupTrainer
+
+    e = members[0]
+    ds = load_dataset(e.dataset, e.n_samples, e.noise)
+    return GroupTrainer(members, ds).run(progress=progress)
+
+
+def run_comparison(
+    comparison: Comparison,
+    store: RunStore | None = None,
+    progress: ProgressFn | None = None,
+    separate: bool = False,
+) -> ComparisonResult:
+    """Replay stored member runs and train the missing ones; results in member order.
+
+    separate=True trains each member alone (its own group): needed when per-run wall time is
+    the measurement (e.g. L1 vs L2 cost), since stacked members share one clock.
+    """
+    members = comparison.members()
+    found = store.get_many([m.key for m in members]) if store else {}
+    replayed = len(found)
+    missing = list({m.key: m for m in members if m.key not in found}.values())
+    groups = [[m] for m in missing] if separate else groups_of(missing)
+    report = progress or (lambda p: None)
+    for g, group in enumerate(groups, start=1):
+        keys = [m.key for m in group]
+
+        def on_wait(ahead: int, g=g, n=len(group)) -> None:
+            report(Progress("waiting", g, len(groups), n, ahead=ahead))
+
+        with GATE.keys_held(keys), GATE.slot(on_wait):
+            done = store.get_many(keys) if store else {}
+            found.update(done)
+            todo = [m for m in group if m.key not in done]
+            if not todo:
+                continue
+            start = time.perf_counter()
+
+            def on_epoch(epoch: int, epochs: int, g=g, n=len(todo), start=start) -> None:
+                report(
+                    Progress(
+                        "training", g, len(groups), n, epoch, epochs, elapsed=time.perf_counter() - start
+                    )
+                )
+
+            results = train(todo, on_epoch)
+            if store:
+                store.put_many(results)
+            found.update({r.key: r for r in results})
+            report(Progress("stored", g, len(groups), len(todo), elapsed=time.perf_counter() - start))
+    return ComparisonResult(comparison, [found[m.key] for m in members], replayed=replayed)
