@@ -39,6 +39,7 @@ class Progress:
     epochs: int = 0
     ahead: int = 0  # trainings running or queued before this one (phase "waiting")
     elapsed: float = 0.0  # seconds since this group started training
+    finished: tuple[RunResult, ...] = ()  # phase "stored": the runs this group produced
 
     @property
     def eta(self) -> float | None:
@@ -173,5 +174,6 @@ def run_comparison(
             if store:
                 store.put_many(results)
             found.update({r.key: r for r in results})
-            report(Progress("stored", g, len(groups), len(todo), elapsed=time.perf_counter() - start))
+            elapsed = time.perf_counter() - start
+            report(Progress("stored", g, len(groups), len(todo), elapsed=elapsed, finished=tuple(results)))
     return ComparisonResult(comparison, [found[m.key] for m in members], replayed=replayed)

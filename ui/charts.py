@@ -2,7 +2,7 @@
 
 Why pure Altair + pandas: a chart is then a function of a DataFrame, so tests build a frame by
 hand and assert on the Vega-Lite dict, and the same charts work in a notebook or a saved HTML.
-Conventions every builder here (and in ui.charts_extra) follows:
+Conventions every builder here (and in ui.charts_network, ui.charts_extra) follows:
 - colour = variant over a fixed domain (`variant_order`), so a variant keeps its colour on every
   chart of a page; a legend click highlights it (selection parameter "pick");
 - seeds are aggregated in pandas (mean line + min-max or ±std band) and steps are binned, so no
@@ -33,7 +33,7 @@ CROSS = "✕"
 Chart = alt.Chart | alt.LayerChart | alt.FacetChart | alt.VConcatChart | alt.HConcatChart
 
 
-# -- shared helpers (also used by ui.charts_network and ui.charts_extra) ------------------------------------------------
+# -- shared helpers (ui.charts_network and ui.charts_extra use them too) ----------------------
 def empty_chart(text: str = "no data yet") -> alt.Chart:
     """A chart that says why there is nothing to draw, so a page never shows a blank or a traceback."""
     return (
@@ -78,7 +78,7 @@ def flags(values: pd.Series | None, index: pd.Index) -> pd.Series:
 def domain(df: pd.DataFrame, order: Sequence[str] | None, field: str = "variant") -> list[str]:
     """Colour domain: the caller's order first (stable across charts), then any unlisted labels."""
     given = [str(v) for v in (order or [])]
-    seen = [str(v) for v in dict.fromkeys(df[field])] if field in df else []
+    seen = [str(v) for v in pd.unique(df[field].to_numpy())] if field in df else []  # order of appearance
     return given + [v for v in seen if v not in given]
 
 
@@ -128,7 +128,8 @@ def _y_scale(log: bool) -> alt.Scale:
 
 
 def seed_stats(df: pd.DataFrame, by: list[str], value: str, band: str) -> pd.DataFrame:
-    """Mean over seeds plus the band edges: min-max, or mean ± std (clipped to min when <= 0)."""
+    """Mean over seeds plus the band edges: min-max, or mean ± std. For positive data a std band
+    that would reach <= 0 stops at the seed minimum instead, which keeps log axes drawable."""
     out = (
         df.groupby(by, sort=False)
         .agg(
@@ -158,48 +159,55 @@ def _elapsed(df: pd.DataFrame) -> pd.Series:
     return s.where(monotonic, s.groupby(df["key"]).cumsum())
 
 
-def _diverged_runs(frame: pd.DataFrame, metric: str, summary: pd.DataFrame | None) -> dict[str, str]:
-    """key -> "diverged at step N" for runs the summary flags (or, without a summary, runs whose
-    metric turned non-finite)."""
-    if summary is not None and not summary.empty and "key" in summary and "diverged" in summary:
-        rows = summary[flags(summary["diverged"], summary.index)]
-        out = {}
-        for _, r in rows.iterrows():
-            step, epoch = r.get("diverged_step", np.nan), r.get("diverged_epoch", np.nan)
-            if pd.notna(step) and float(step) >= 0:
-                out[str(r["key"])] = f"diverged at step {int(step)}"
-            elif pd.notna(epoch) and float(epoch) >= 0:
-                out[str(r["key"])] = f"diverged in epoch {int(epoch)}"
-            else:
-                out[str(r["key"])] = "diverged"
-        return out
+def _diverged_runs(frame: pd.DataFrame, metric: str, summary: pd.DataFrame | None) -> pd.DataFrame:
+    """key, variant, seed, step, epoch, note ("diverged at step N") of every diverged run: those
+    the summary flags or, without a summary, those whose metric turned NaN/inf in the frame."""
+    cols = ["key", "variant", "seed", "step", "epoch", "note"]
+    if (
+        summary is not None
+        and not summary.empty
+        and {"key", "variant", "seed", "diverged"} <= set(summary.columns)
+    ):
+        runs = summary[flags(summary["diverged"], summary.index)]
+        step = pd.to_numeric(runs.get("diverged_step", pd.Series(np.nan, runs.index)), errors="coerce")
+        epoch = pd.to_numeric(runs.get("diverged_epoch", pd.Series(np.nan, runs.index)), errors="coerce")
+        step, epoch = step.where(step >= 0), epoch.where(epoch >= 0)  # the trainer writes -1 for "never"
+        note = [
+            f"diverged at step {int(s)}"
+            if pd.notna(s)
+            else f"diverged in epoch {int(e)}"
+            if pd.notna(e)
+            else "diverged"
+            for s, e in zip(step, epoch, strict=True)
+        ]
+        out = runs[["key", "variant", "seed"]].assign(step=step.to_numpy(), epoch=epoch.to_numpy(), note=note)
+        return out.astype({"key": str, "variant": str})[cols]
     values = pd.to_numeric(frame[metric], errors="coerce").to_numpy(dtype=float)
-    bad = frame.loc[~np.isfinite(values) & ~np.isnan(values), "key"]  # ±inf: NaN alone may be "not measured"
-    bad = pd.concat([bad, frame.loc[np.isnan(values) & frame["key"].duplicated(keep=False), "key"]])
-    return {str(k): f"diverged ({metric} not finite)" for k in dict.fromkeys(bad)}
+    bad = frame[~np.isfinite(values)].drop_duplicates("key")
+    out = bad[["key", "variant", "seed"]].assign(
+        step=np.nan, epoch=np.nan, note=f"diverged ({metric} not finite)"
+    )
+    return out.astype({"key": str, "variant": str})[cols]
 
 
 def _diverged_marks(
     raw: pd.DataFrame, clean: pd.DataFrame, metric: str, x: str, summary: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """One row per diverged run at its last finite point; y is NaN when it has none (drawn at the
-    top edge then), so an instant blow-up still shows up on the chart."""
+    """One row per diverged run at its last finite point. y is NaN (drawn at the top edge) when the
+    run has no finite point; x then comes from its last row, else from the summary's diverged
+    step/epoch: a run that blew up in its first epoch has no rows at all but still gets its ✕."""
     rows = []
-    for key, note in _diverged_runs(raw, metric, summary).items():
-        mine, everything = clean[clean["key"] == key], raw[raw["key"] == key]
-        if mine.empty and everything.empty:
-            continue
-        last = (mine if len(mine) else everything).sort_values(x).iloc[-1]
-        rows.append(
-            {
-                "key": key,
-                "variant": str(last["variant"]),
-                "seed": last["seed"],
-                "x": float(last[x]),
-                "y": float(last[metric]) if len(mine) else np.nan,
-                "note": note,
-            }
-        )
+    for run in _diverged_runs(raw, metric, summary).itertuples(index=False):
+        mine, everything = clean[clean["key"] == run.key], raw[raw["key"] == run.key]
+        if len(mine) or len(everything):
+            last = (mine if len(mine) else everything).sort_values(x).iloc[-1]
+            at, y = float(last[x]), float(last[metric]) if len(mine) else np.nan
+        else:
+            at, y = {"step": run.step, "epoch": run.epoch}.get(x, np.nan), np.nan
+        if pd.notna(at):
+            rows.append(
+                {"key": run.key, "variant": run.variant, "seed": run.seed, "x": at, "y": y, "note": run.note}
+            )
     return pd.DataFrame(rows, columns=["key", "variant", "seed", "x", "y", "note"])
 
 
@@ -272,8 +280,9 @@ def curves(
     dom = domain(raw, variant_order)
     if df[group].nunique() * max(1, df["variant"].nunique()) > MAX_ROWS // 2:
         df = bin_column(df, group, MAX_ROWS // 2 // max(1, df["variant"].nunique()))
-    stats = seed_stats(df.assign(_x=df[x]), ["variant", group], metric, band)
-    stats["x"] = df.groupby(["variant", group], sort=False)[x].mean().to_numpy()
+    stats = seed_stats(df, ["variant", group], metric, band)
+    xs = df.groupby(["variant", group], sort=False)[x].mean().rename("x").reset_index()  # seconds: mean clock
+    stats = stats.merge(xs, on=["variant", group])
     p = pick()
     base = alt.Chart(stats).encode(x=alt.X("x:Q", title=x, axis=x_axis(x)), color=color(dom))
     tooltip = [

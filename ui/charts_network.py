@@ -72,7 +72,12 @@ def layer_heatmap(
             x=alt.X("step:Q", title="step", axis=alt.Axis(format="d")),
             x2="step_end:Q",
             y=alt.Y("layer_label:O", sort=labels, title="layer"),
-            color=alt.Color("grad_norm:Q", scale=alt.Scale(type="log", scheme="viridis"), title="grad norm"),
+            color=alt.Color(
+                "grad_norm:Q",
+                scale=alt.Scale(type="log", scheme="viridis"),
+                title="grad norm",
+                legend=alt.Legend(format=".2g"),
+            ),
             tooltip=[
                 "variant:N",
                 "layer_label:N",
@@ -262,10 +267,11 @@ def decision_boundary(
     if df.empty:
         return empty_chart("no finite probabilities: every run diverged")
     dom = domain(boundary, variant_order)
-    variants = [v for v in dom if v in set(df["variant"].astype(str))]
+    drawn = set(df["variant"].astype(str).unique())
+    variants = [v for v in dom if v in drawn]
     multi = "predicted" in df and df["predicted"].nunique() > 2
     side = max(2, min(df["x0"].nunique(), df["x1"].nunique(), int(math.sqrt(MAX_ROWS * 0.8 / len(variants)))))
-    if multi:  # majority class per cell
+    if multi:  # per cell, the class with the highest mean probability
         df = df.assign(predicted=df["predicted"].astype(str))
         cells = grid_cells(df, "prob", ["variant", "predicted"], side)
         cells = cells.sort_values("prob").drop_duplicates(["variant", "x0", "x1"], keep="last")
@@ -346,13 +352,14 @@ def gradient_histogram(
     if df.empty:
         return empty_chart("no finite gradient norms recorded")
     dom, p = domain(steps, variant_order), pick()
-    present = [v for v in dom if v in set(df["variant"].astype(str))]
+    drawn = set(df["variant"].astype(str).unique())
+    present = [v for v in dom if v in drawn]
     bins = max(5, min(bins, MAX_ROWS // max(1, len(present))))
     lo, hi = np.log10(df["grad_norm"].min()), np.log10(df["grad_norm"].max())
     edges = 10 ** np.linspace(lo - 0.05, hi + 0.05, bins + 1)
-    parts = []
+    parts, by_variant = [], df.assign(variant=df["variant"].astype(str)).groupby("variant")
     for v in present:
-        values = df.loc[df["variant"].astype(str) == v, "grad_norm"].to_numpy(dtype=float)
+        values = by_variant.get_group(v)["grad_norm"].to_numpy(dtype=float)
         q = float(np.quantile(values, quantile))
         counts = np.histogram(values, bins=edges)[0]
         note = f"p{round(quantile * 100)} = {q:.3g} (clipnorm)"

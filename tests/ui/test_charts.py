@@ -255,6 +255,17 @@ def test_curves_band_line_pick_and_diverged_markers(epochs: pd.DataFrame, summar
     assert pinned["encoding"]["y"] == {"value": 2}  # no finite point: pinned to the top edge
 
 
+def test_run_without_any_rows_still_gets_its_cross_from_the_summary(
+    epochs: pd.DataFrame, steps: pd.DataFrame, summary: pd.DataFrame
+) -> None:
+    for frame, x, metric, at in ((epochs, "epoch", "val_loss", 1), (steps, "step", "loss", 0)):
+        spec = spec_of(curves(frame[frame["key"] != INSTANT], metric, x, summary, VARIANTS))
+        pinned = [
+            r for u in units(spec) if mark(u) == "text" for r in rows_of(spec, u) if r["key"] == INSTANT
+        ]
+        assert [(r["x"], r["note"]) for r in pinned] == [(at, "diverged at step 0")]
+
+
 def test_curves_infers_divergence_without_summary_and_log_std_band(epochs: pd.DataFrame) -> None:
     spec = spec_of(curves(epochs, log_y=True, band="std"))
     assert {

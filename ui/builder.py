@@ -1,0 +1,163 @@
+"""The comparison builder every topic page shares: dataset, baseline knobs, what to vary, seeds.
+
+Widgets sit in a form so nothing retrains while a person is still typing; one Run click trains.
+The function draws and returns plain values (a Comparison, whether Run was clicked), in the
+manner of traingenerator's widget functions; pages never touch widgets' state themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from core import data
+from core.spec import CHOICES, DATASETS, KNOBS, Comparison, Experiment, knob_type
+from ui import share
+from ui.state import quick
+
+UPLOAD = "upload a CSV…"
+VARY_NONE = "(nothing)"
+HELP = {
+    "dataset": "digits, breast_cancer and wine are real and bundled; the 2-D toys draw decision boundaries",
+    "n_samples": "cap on examples used (toy data: exactly this many are generated)",
+    "noise": "coordinate jitter of the 2-D toy datasets",
+    "learning_rate": "any positive number; a huge one is a legitimate experiment: it diverges",
+    "momentum": "SGD momentum, or Adam's beta_1; ignored by sgd and rmsprop",
+    "weight_decay": "decoupled: W -= W * weight_decay * lr every step (Keras weight_decay)",
+    "batch_norm": "where batch normalization goes relative to the activation",
+    "clipnorm": "0 = off; clip each gradient tensor's norm (Keras clipnorm)",
+    "clipvalue": "0 = off; clip each gradient element (Keras clipvalue)",
+    "residual": "skip connections between equal-width hidden layers",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A page's default comparison: what it trains on first load."""
+
+    baseline: Experiment
+    vary: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    seeds: int = 3
+
+    def comparison(self) -> Comparison:
+        base = self.baseline
+        if quick():  # tests and demos: the same comparison, tiny
+            base = dataclasses.replace(base, epochs=min(base.epochs, 2), n_samples=min(base.n_samples, 400))
+        return Comparison.of(base, self.vary, self.seeds)
+
+
+def _initial(key: str, preset: Comparison) -> Comparison:
+    """The comparison a session starts from on this page: the link's, else the preset."""
+    asked = st.session_state["comparisons"]
+    if key not in asked:
+        params = {k: st.query_params.get_all(k) for k in st.query_params}
+        try:
+            asked[key] = share.decode(params, preset)
+        except ValueError as err:
+            st.warning(f"This link's settings were not used: {err}. Showing the page defaults instead.")
+            asked[key] = preset
+    return asked[key]
+
+
+def _seed_widgets(key: str, c: Comparison) -> None:
+    """Put a comparison's values into the widgets' state (before the widgets are drawn)."""
+    for name in KNOBS:
+        st.session_state[f"{key}.{name}"] = getattr(c.baseline, name)
+    vary = list(c.vary) + [(VARY_NONE, ())] * (2 - len(c.vary))
+    for i, (name, values) in enumerate(vary):
+        st.session_state[f"{key}.vary{i}"] = name
+        st.session_state[f"{key}.values{i}"] = ", ".join(share._text(v) for v in values)
+    st.session_state[f"{key}.seeds"] = c.seeds
+
+
+def _knob_widget(key: str, name: str) -> Any:
+    wkey, kind, help_ = f"{key}.{name}", knob_type(name), HELP.get(name)
+    if name in CHOICES:
+        return st.selectbox(name, CHOICES[name], key=wkey, help=help_)
+    if kind is bool:
+        return st.checkbox(name, key=wkey, help=help_)
+    if kind is int:
+        return st.number_input(name, step=1, key=wkey, help=help_)
+    return st.number_input(name, format="%g", step=None, key=wkey, help=help_)
+
+
+def _dataset_picker(key: str) -> None:
+    """Dataset choice and CSV upload: outside the form, because the upload needs a column pick."""
+    wkey = f"{key}.dataset"
+    current = st.session_state.get(wkey, "digits")
+    options = [*DATASETS, *([current] if current not in DATASETS else []), UPLOAD]
+    choice = st.selectbox(
+        "dataset", options, index=options.index(current), help=HELP["dataset"], key=f"{key}.pick"
+    )
+    if choice != UPLOAD:
+        st.session_state[wkey] = choice
+        return
+    upload = st.file_uploader(
+        "CSV: numeric feature columns and a label column", type=["csv"], key=f"{key}.csv"
+    )
+    if upload is None:
+        return
+    raw = upload.getvalue()
+    try:
+        columns = data.csv_columns(raw)
+        label = st.selectbox("label column", columns, index=len(columns) - 1, key=f"{key}.label")
+        st.session_state[wkey] = data.register_csv(raw, label)
+        st.success(f"Using {upload.name} with label {label!r}.")
+    except ValueError as err:
+        st.error(f"That CSV cannot be used: {err}")
+
+
+def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) -> tuple[Comparison, bool]:
+    """Draw the builder; return the comparison to show and whether Run was clicked.
+
+    `knobs` are the page's main knobs, shown first; the rest sit in an expander.
+    """
+    default = preset.comparison()
+    current = _initial(key, default)
+    if f"{key}.seeds" not in st.session_state:
+        _seed_widgets(key, current)
+    _dataset_picker(key)
+    with st.form(f"{key}.form", border=True):
+        main = [k for k in knobs if k != "dataset"]
+        cols = st.columns(4)
+        for i, name in enumerate(main):
+            with cols[i % 4]:
+                _knob_widget(key, name)
+        with st.expander("All baseline knobs"):
+            cols = st.columns(4)
+            rest = [k for k in KNOBS if k not in main and k not in ("dataset", "seed")]
+            for i, name in enumerate([*rest, "seed"]):
+                with cols[i % 4]:
+                    _knob_widget(key, name)
+        cols = st.columns([2, 3, 2, 3, 1])
+        vary_options = [VARY_NONE, *[k for k in KNOBS if k != "seed"]]
+        for i in range(2):
+            cols[2 * i].selectbox(f"vary knob {i + 1}", vary_options, key=f"{key}.vary{i}")
+            cols[2 * i + 1].text_input(
+                "over these values", key=f"{key}.values{i}", placeholder="e.g. 0.01, 0.1, 1"
+            )
+        cols[4].number_input("seeds", min_value=1, max_value=10, step=1, key=f"{key}.seeds")
+        clicked = st.form_submit_button("Run", type="primary", icon="▶️")
+    if not clicked:
+        return current, False
+    try:
+        baseline = Experiment.from_dict({n: st.session_state[f"{key}.{n}"] for n in KNOBS})
+        vary = {}
+        for i in range(2):
+            name = st.session_state[f"{key}.vary{i}"]
+            if name != VARY_NONE:
+                vary[name] = [v.strip() for v in st.session_state[f"{key}.values{i}"].split(",") if v.strip()]
+        comparison = Comparison.of(baseline, vary, int(st.session_state[f"{key}.seeds"]))
+    except ValueError as err:
+        st.error(f"Not run: {err}")
+        return current, False
+    st.session_state["comparisons"][key] = comparison
+    st.query_params.from_dict(share.encode(comparison, default))
+    return comparison, True
+
+
+def is_default(key: str, comparison: Comparison, preset: Preset) -> bool:
+    return comparison == preset.comparison()
