@@ -138,7 +138,9 @@ def _store():
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m core", description="Hyperparameter what-if explorer, from the shell")
+    p = argparse.ArgumentParser(
+        prog="python -m core", description="Hyperparameter what-if explorer, from the shell"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     def knobs(sp: argparse.ArgumentParser) -> None:

@@ -65,7 +65,11 @@ def run(epochs: int = BENCH.epochs, sizes: tuple[int, ...] = (1, 8, 32)) -> dict
     comparison = Comparison.of(base, {"learning_rate": LRS})
     fit = _keras_fit_seconds(dataclasses.replace(base, learning_rate=0.01))
     stacked = _stacked_seconds(comparison.members())
-    figures = {"keras_fit_1_variant_s": fit, "stacked_8_variants_s": stacked, "ratio_8_stacked_vs_1_fit": stacked / fit}
+    figures = {
+        "keras_fit_1_variant_s": fit,
+        "stacked_8_variants_s": stacked,
+        "ratio_8_stacked_vs_1_fit": stacked / fit,
+    }
     for k in sizes:
         lrs = np.geomspace(1e-3, 0.2, k)
         members = [dataclasses.replace(base, learning_rate=float(lr), seed=i) for i, lr in enumerate(lrs)]
@@ -78,11 +82,15 @@ def run(epochs: int = BENCH.epochs, sizes: tuple[int, ...] = (1, 8, 32)) -> dict
 def main(epochs: int = BENCH.epochs) -> dict[str, float]:
     from core.device import device_name
 
-    print(f"benchmark on {device_name()}: digits, {BENCH.depth} x {BENCH.width} relu, batch 32, {epochs} epochs, momentum SGD")
+    print(
+        f"benchmark on {device_name()}: digits, {BENCH.depth} x {BENCH.width} relu, batch 32, {epochs} epochs, momentum SGD"
+    )
     f = run(epochs)
     print(f"  one plain keras.Model.fit (1 variant)      {f['keras_fit_1_variant_s']:7.2f} s")
     print(f"  stacked trainer, 8 learning rates at once  {f['stacked_8_variants_s']:7.2f} s")
-    print(f"  ratio (8 stacked / 1 plain fit)            {f['ratio_8_stacked_vs_1_fit']:7.2f}  (target <= 1.0)")
+    print(
+        f"  ratio (8 stacked / 1 plain fit)            {f['ratio_8_stacked_vs_1_fit']:7.2f}  (target <= 1.0)"
+    )
     for key, value in f.items():
         if key.startswith("cost_k"):
             k = key.split("_")[1][1:]

@@ -82,3 +82,20 @@ def _train_with_status(comparison, missing, live, separate) -> ComparisonResult:
 
     with training_status(f"Training {missing} run(s)…", partial if live else None) as report:
         return run_comparison(comparison, store(), report, separate=separate)
+
+
+def auto(
+    comparison: Comparison,
+    key: str,
+    clicked: bool,
+    default: Comparison,
+    live: Callable[[ComparisonResult], None] | None = None,
+    separate: bool = False,
+) -> ComparisonResult | None:
+    """What a page shows: on Run, the new comparison; on load, the page default (it trains in
+    seconds) or any comparison already stored (a share link). Anything else waits for a click,
+    so a link can never make the server train a large grid by itself."""
+    if clicked or comparison == default or stored_count(comparison) == comparison.n_members:
+        return run(comparison, key, live, separate)
+    st.info(f"This comparison ({comparison.n_members} runs) has not been trained yet: press Run to train it.")
+    return st.session_state["results"].get(key)

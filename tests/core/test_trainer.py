@@ -121,7 +121,9 @@ def test_records_what_the_pages_need():
     layers = r.frames["layers"]
     assert sorted(layers["layer_name"].unique()) == ["dense_1", "dense_2", "output"]
     assert (r.frames["weights"]["sparsity"].between(0, 1)).all()
-    assert r.frames["histograms"]["count"].sum() == r.summary["n_params"] - (32 + 32 + 10)  # kernels, not biases
+    assert r.frames["histograms"]["count"].sum() == r.summary["n_params"] - (
+        32 + 32 + 10
+    )  # kernels, not biases
 
 
 def test_toy_data_gets_a_decision_boundary():

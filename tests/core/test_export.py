@@ -1,0 +1,342 @@
+"""The exported Keras script runs, and it is the run it claims to be.
+
+Every snippet is executed for real (epochs=1, small data), because a script that reads well but
+fails when pasted elsewhere is worse than none. TensorFlow takes seconds to import, so all the
+snippets run in ONE child process, each exec'd in a fresh namespace; the child reports what it
+saw (the last printed line, the optimizer, the layers, the LR per step, the split) and this
+process checks it against core, the explorer's own definition of the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.data import DATA_ENV, load_dataset, make_split, register_csv, split_sizes
+from core.export import KERAS_OPTIMIZER, comparison_json, keras_snippet
+from core.schedules import schedule
+from core.spec import TOY_DATASETS, Comparison, Experiment
+
+pytest.importorskip("keras")
+
+# 300 digits -> 240 training rows = 8 batches of 32: a whole epoch is a fraction of a second.
+BASE = Experiment(n_samples=300, width=16, depth=2, epochs=1)
+
+CASES: dict[str, dict] = {
+    "defaults": {},
+    "sgd": {"optimizer": "sgd"},
+    "adam": {"optimizer": "adam", "learning_rate": 0.005},
+    "adamw": {"optimizer": "adamw", "learning_rate": 0.005},
+    "nesterov": {"optimizer": "nesterov"},
+    "rmsprop": {"optimizer": "rmsprop", "learning_rate": 0.005},
+    "bn_before": {"batch_norm": "before"},
+    "bn_after": {"batch_norm": "after"},
+    "dropout": {"dropout": 0.3},
+    "residual": {"residual": True, "depth": 3},
+    "residual_bn_dropout": {"residual": True, "depth": 3, "batch_norm": "after", "dropout": 0.2},
+    "l1": {"l1": 1e-4},
+    "l2": {"l2": 1e-3},
+    "l1_l2": {"l1": 1e-4, "l2": 1e-3},
+    "weight_decay": {"weight_decay": 1e-3},
+    "adamw_weight_decay": {"optimizer": "adamw", "learning_rate": 0.005, "weight_decay": 0.01},
+    "clipnorm": {"clipnorm": 1.0},
+    "clipvalue": {"clipvalue": 0.5},
+    "step": {"lr_schedule": "step"},
+    "cosine": {"lr_schedule": "cosine"},
+    "one_cycle": {"lr_schedule": "one_cycle"},
+    "one_cycle_adam": {"lr_schedule": "one_cycle", "optimizer": "adam", "learning_rate": 0.01},
+    "one_cycle_sgd": {"lr_schedule": "one_cycle", "optimizer": "sgd"},
+    "cyclic": {"lr_schedule": "cyclic"},
+    "moons": {"dataset": "moons"},
+    "circles": {"dataset": "circles"},
+    "spiral": {"dataset": "spiral"},
+    "xor": {"dataset": "xor"},
+    "gaussians": {"dataset": "gaussians"},
+    "wine": {"dataset": "wine", "batch_size": 16},
+    "breast_cancer": {"dataset": "breast_cancer"},
+    "he_normal": {"init": "he_normal"},
+    "lecun_normal": {"init": "lecun_normal"},
+    "normal_small": {"init": "normal_small"},
+    "normal_large": {"init": "normal_large", "learning_rate": 0.001},
+    "leaky_relu": {"activation": "leaky_relu"},
+    "linear": {"activation": "linear", "batch_norm": "before"},
+}
+
+# Runs inside the child: exec every snippet given on the command line, report as JSON.
+RUNNER = r"""
+import contextlib, hashlib, io, json, math, sys, time, traceback
+import numpy as np
+import keras
+
+def sha(a, dtype):
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(a, dtype)).tobytes()).hexdigest()
+
+out_path, paths = sys.argv[1], sys.argv[2:]
+results = {}
+for path in paths:
+    name = path.rsplit("/", 1)[-1][:-3]
+    rec = {"error": None}
+    start = time.perf_counter()
+    printed = io.StringIO()
+    try:
+        ns = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(printed):
+            exec(compile(open(path).read(), path, "exec"), ns)
+        model, opt = ns["model"], ns["model"].optimizer
+        config = opt.get_config()
+        rec["optimizer"] = type(opt).__name__
+        rec["config"] = {k: config.get(k) for k in (
+            "momentum", "nesterov", "beta_1", "beta_2", "rho", "epsilon", "clipnorm", "clipvalue",
+            "weight_decay")}
+        rec["trainable"] = int(sum(math.prod(v.shape) for v in model.trainable_weights))
+        rec["layers"] = [type(layer).__name__ for layer in model.layers]
+        rec["n_penalties"] = len(model.losses)
+        spe = ns.get("steps_per_epoch") or math.ceil(len(ns["x_train"]) / ns["batch_size"])
+        rec["steps_per_epoch"] = spe
+        lr = ns.get("learning_rate")
+        n = 3 * spe * ns["epochs"]
+        rec["lr"] = [float(lr(i)) for i in range(n)] if callable(lr) else [float(config["learning_rate"])] * n
+        rec["n_train"], rec["n_val"] = len(ns["x_train"]), len(ns["x_val"])
+        rec["mean"] = np.asarray(ns["mean"], np.float64).tolist()
+        rec["x_sha"], rec["y_sha"] = sha(ns["x"], np.float32), sha(ns["y"], np.float64)
+    except BaseException:
+        rec["error"] = traceback.format_exc()
+    rec["stdout"] = printed.getvalue()
+    rec["seconds"] = time.perf_counter() - start
+    results[name] = rec
+    keras.backend.clear_session()
+with open(out_path, "w") as f:
+    json.dump(results, f)
+sys.exit(1 if any(r["error"] for r in results.values()) else 0)
+"""
+
+
+def experiment(name: str) -> Experiment:
+    return dataclasses.replace(BASE, **CASES[name])
+
+
+@pytest.fixture(scope="module")
+def csv_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Experiment, bytes, str]]:
+    """Two registered uploads (a class label and a numeric target), so that export can see
+    which task each is; the same bytes become the snippet's your.csv."""
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=120), rng.normal(size=120)
+    cls = "a,b,label\n" + "".join(f"{x:.4f},{y:.4f},{'yes' if x + y > 0 else 'no'}\n" for x, y in zip(a, b))
+    reg = "a,b,label\n" + "".join(f"{x:.4f},{y:.4f},{2 * x - y + 0.5:.4f}\n" for x, y in zip(a, b))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_ENV, str(tmp_path_factory.mktemp("data")))
+        runs = {}
+        for name, text in (("csv_classes", cls), ("csv_regression", reg)):
+            data = text.encode()
+            e = dataclasses.replace(BASE, dataset=register_csv(data, "label"), batch_size=16)
+            runs[name] = (e, data, keras_snippet(e))
+        return runs
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory, csv_runs) -> dict:
+    """Run every snippet in one child process; returns its report and the snippets' text."""
+    root = tmp_path_factory.mktemp("snippets")
+    texts = {name: keras_snippet(experiment(name)) for name in CASES}
+    paths = []
+    for name, text in texts.items():
+        (root / f"{name}.py").write_text(text)
+        paths.append(str(root / f"{name}.py"))
+    for name, (_, data, text) in csv_runs.items():
+        folder = root / name  # each CSV snippet reads "your.csv" from its own folder
+        folder.mkdir()
+        (folder / "your.csv").write_bytes(data)
+        path = folder / f"{name}.py"
+        path.write_text(text.replace('"your.csv"', repr(str(folder / "your.csv"))))
+        paths.append(str(path))
+    (root / "runner.py").write_text(RUNNER)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
+    env["KERAS_HOME"] = str(root / "keras_home")  # keep the child's keras.json out of $HOME
+    proc = subprocess.run(
+        [sys.executable, str(root / "runner.py"), str(root / "report.json"), *paths],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads((root / "report.json").read_text()) if (root / "report.json").exists() else {}
+    return {"proc": proc, "report": report, "texts": texts}
+
+
+def record(executed: dict, name: str) -> dict:
+    rec = executed["report"].get(name)
+    assert rec is not None, f"no report for {name}: {executed['proc'].stderr[-3000:]}"
+    assert rec["error"] is None, f"{name} failed:\n{rec['error']}"
+    return rec
+
+
+def expected_trainable(e: Experiment, n_features: int, n_outputs: int) -> int:
+    sizes = [n_features] + [e.width] * e.depth + [n_outputs]
+    dense = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return dense + (2 * e.width * e.depth if e.batch_norm != "none" else 0)
+
+
+def check_last_line(rec: dict, regression: bool) -> None:
+    last = rec["stdout"].strip().splitlines()[-1]
+    pattern = r"val_loss=(\S+)" if regression else r"val_loss=(\S+) val_accuracy=(\S+)"
+    match = re.fullmatch(pattern, last)
+    assert match, f"unexpected last line {last!r}"
+    assert all(math.isfinite(float(v)) for v in match.groups())
+
+
+def check_optimizer(e: Experiment, text: str, rec: dict) -> None:
+    cls = KERAS_OPTIMIZER[e.optimizer]
+    assert f"keras.optimizers.{cls}(" in text
+    assert rec["optimizer"] == cls
+    cfg, r = rec["config"], e.resolved()
+    if e.optimizer in ("sgd", "momentum", "nesterov"):
+        assert cfg["momentum"] == pytest.approx(r.momentum)
+        assert cfg["nesterov"] is (e.optimizer == "nesterov")
+    elif e.optimizer == "rmsprop":
+        assert (cfg["rho"], cfg["epsilon"]) == (0.9, 1e-7)
+    else:
+        assert (cfg["beta_1"], cfg["beta_2"], cfg["epsilon"]) == (pytest.approx(e.momentum), 0.999, 1e-7)
+    assert cfg["clipnorm"] == (e.clipnorm or None)
+    assert cfg["clipvalue"] == (e.clipvalue or None)
+    if e.weight_decay > 0 or e.optimizer == "adamw":
+        assert cfg["weight_decay"] == pytest.approx(e.weight_decay)
+    else:
+        assert cfg["weight_decay"] is None
+    decays = 'optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])' in text
+    assert decays is (e.weight_decay > 0)
+
+
+def check_schedule(e: Experiment, rec: dict) -> None:
+    """The snippet's LR per step is core.schedules' table (for Keras' number of steps)."""
+    spe = rec["steps_per_epoch"]
+    total = e.epochs * spe
+    want = schedule(e, spe)[0]
+    got = np.array(rec["lr"])
+    np.testing.assert_allclose(got[:total], want, rtol=2e-5, atol=1e-6 * e.learning_rate)
+    if e.lr_schedule == "cyclic":  # the cycle goes on past one epoch: check three cycles' worth
+        longer = schedule(dataclasses.replace(e, epochs=3 * e.epochs), spe)[0]
+        np.testing.assert_allclose(got, longer, rtol=2e-5, atol=1e-6 * e.learning_rate)
+
+
+def check_structure(e: Experiment, rec: dict, n_features: int, n_outputs: int) -> None:
+    assert rec["trainable"] == expected_trainable(e, n_features, n_outputs)
+    kinds = rec["layers"]
+    assert kinds.count("Dense") == e.depth + 1
+    assert kinds.count("BatchNormalization") == (e.depth if e.batch_norm != "none" else 0)
+    assert kinds.count("Dropout") == (e.depth if e.dropout > 0 else 0)
+    assert kinds.count("Add") == (e.depth - 1 if e.resolved().residual else 0)
+    assert rec["n_penalties"] == (e.depth + 1 if e.l1 > 0 or e.l2 > 0 else 0)
+
+
+def check_data(e: Experiment, rec: dict) -> None:
+    """Same pool, same split sizes, same training rows (their mean) as core.data."""
+    ds = load_dataset(e.dataset, e.n_samples, e.noise)
+    split = make_split(ds, e.n_samples, e.val_fraction, e.seed)
+    assert (rec["n_train"], rec["n_val"]) == split_sizes(ds, e.n_samples, e.val_fraction)
+    np.testing.assert_allclose(rec["mean"], split.mean, rtol=1e-5, atol=1e-5)
+    if e.dataset in TOY_DATASETS:  # the inlined generators are core's, draw for draw
+        assert rec["x_sha"] == hashlib.sha256(np.ascontiguousarray(ds.x, np.float32).tobytes()).hexdigest()
+        assert rec["y_sha"] == hashlib.sha256(ds.y.astype(np.float64).tobytes()).hexdigest()
+
+
+def test_child_process_exit_code(executed):
+    proc = executed["proc"]
+    failed = [n for n, r in executed["report"].items() if r["error"]]
+    assert proc.returncode == 0, f"failed: {failed}\n{proc.stderr[-3000:]}"
+    slowest = sorted(executed["report"].items(), key=lambda kv: -kv[1]["seconds"])[:3]
+    print("slowest snippets:", ", ".join(f"{n} {r['seconds']:.1f}s" for n, r in slowest))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_snippet_runs_and_is_the_run(executed, name):
+    e = experiment(name)
+    text, rec = executed["texts"][name], record(executed, name)
+    check_last_line(rec, regression=False)
+    check_optimizer(e, text, rec)
+    check_schedule(e, rec)
+    ds = load_dataset(e.dataset, e.n_samples, e.noise)
+    check_structure(e, rec, ds.n_features, ds.n_classes)
+    check_data(e, rec)
+    assert "from core" not in text and "import core" not in text  # copied elsewhere, it must stand alone
+    assert ("keras.Model(inputs, outputs)" in text) is e.resolved().residual
+    assert ("keras.Sequential(" in text) is not e.resolved().residual
+
+
+@pytest.mark.parametrize("name", ["csv_classes", "csv_regression"])
+def test_csv_snippet_runs(executed, csv_runs, name):
+    e, _, text = csv_runs[name]
+    rec = record(executed, name)
+    regression = name == "csv_regression"
+    check_last_line(rec, regression)
+    check_optimizer(e, text, rec)
+    check_structure(e, rec, n_features=2, n_outputs=1 if regression else 2)
+    assert 'pd.read_csv("your.csv")' in text and 'LABEL_COLUMN = "label"' in text
+    assert ('loss="mse"' in text) is regression
+    assert ("stratify=y" in text) is not regression
+
+
+def test_only_needed_lines_are_emitted():
+    plain = keras_snippet(BASE)
+    for absent in ("clipnorm", "clipvalue", "regularizer", "BatchNormalization", "Dropout", "weight_decay",
+                   "kernel_initializer", "import math", "schedules", "Add()"):  # fmt: skip
+        assert absent not in plain, absent
+    assert "optimizer = keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)" in plain
+    assert "keras.utils.set_random_seed(seed)" in plain
+    # the header names every knob, so the script says which run it is
+    header = plain.split("\n\n")[0]
+    assert all(f"{k}=" in header for k in BASE.to_dict())
+    one_cycle = keras_snippet(dataclasses.replace(BASE, lr_schedule="one_cycle"))
+    assert "cycles momentum 0.95 -> 0.85 -> 0.95" in one_cycle  # the honest note about momentum
+    assert "cycles" not in keras_snippet(dataclasses.replace(BASE, lr_schedule="one_cycle", optimizer="sgd"))
+    assert "RandomNormal(stddev=0.01)" in keras_snippet(dataclasses.replace(BASE, init="normal_small"))
+    assert "RandomNormal(stddev=1.0)" in keras_snippet(dataclasses.replace(BASE, init="normal_large"))
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "csv:0123456789ab"])
+def test_offline_snippets_compile(dataset):
+    """Downloads and missing uploads are not run here, but the text must be valid Python."""
+    e = dataclasses.replace(BASE, dataset=dataset, residual=True, lr_schedule="cyclic", l2=1e-4)
+    text = keras_snippet(e)
+    compile(text, dataset, "exec")
+    if dataset.startswith("csv:"):
+        assert "this assumes classification" in text  # the upload is unknown here: say so
+    else:
+        assert f"keras.datasets.{dataset}.load_data()" in text
+        assert "train_size=n_samples" in text  # 70,000 images are subsampled like the explorer
+
+
+def test_snippets_are_ruff_clean(tmp_path):
+    """What the user pastes should already pass a formatter and a linter."""
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff not installed")
+    for name in ("defaults", "residual_bn_dropout", "one_cycle_adam", "cyclic", "step", "spiral", "xor"):
+        (tmp_path / f"{name}.py").write_text(keras_snippet(experiment(name)))
+    (tmp_path / "mnist.py").write_text(keras_snippet(dataclasses.replace(BASE, dataset="mnist", l1=1e-5)))
+    args = ["--isolated", "--line-length", "100"]
+    fmt = subprocess.run(
+        [ruff, "format", *args, "--check", "--diff", tmp_path], capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    lint = subprocess.run(
+        [ruff, "check", *args, "--select", "E,F,W,I,B,UP,SIM", tmp_path], capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_comparison_json_round_trips():
+    c = Comparison.of(BASE, {"learning_rate": [0.01, 0.1], "optimizer": ["sgd", "adam"]}, seeds=2)
+    text = comparison_json(c)
+    assert text.startswith("{\n  ")  # indented for people
+    assert Comparison.from_dict(json.loads(text)) == c
