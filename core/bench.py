@@ -22,10 +22,10 @@ LRS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 def _keras_fit_seconds(e: Experiment) -> float:
+    import keras
+
     from core.data import load_dataset, make_split
     from core.device import tf  # noqa: F401  (quiet TF before keras loads)
-
-    import keras
 
     ds = load_dataset(e.dataset, e.n_samples, e.noise)
     split = make_split(ds, e.n_samples, e.val_fraction, e.seed)

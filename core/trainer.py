@@ -194,12 +194,12 @@ class GroupTrainer:
         return hyper
 
     def _eval_sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Index and mask arrays [K, n padded to chunks] for the train and validation splits."""
+        """Index and mask arrays [K, n padded to equal chunks] for the train and validation splits."""
         out = {}
         for name, cap in (("train", TRAIN_EVAL_CAP), ("val", None)):
             idx = [getattr(s, f"{name}_idx")[:cap] for s in self.splits]
             n = len(idx[0])
-            chunk = min(EVAL_CHUNK, n)
+            chunk = math.ceil(n / math.ceil(n / EVAL_CHUNK))  # equal chunks: little padding
             padded = math.ceil(n / chunk) * chunk
             arr = np.zeros((len(idx), padded), np.int32)
             mask = np.zeros((len(idx), padded), np.float32)
@@ -215,7 +215,7 @@ class GroupTrainer:
     def _evaluate(self, eval_fn, state: dict, data: dict) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for name, (idx, mask) in self.eval_sets.items():
-            chunk = min(EVAL_CHUNK, idx.shape[1])
+            chunk = math.ceil(idx.shape[1] / math.ceil(idx.shape[1] / EVAL_CHUNK))
             loss = np.zeros(self.static.k)
             correct = np.zeros(self.static.k)
             for c in range(0, idx.shape[1], chunk):
