@@ -1,0 +1,94 @@
+"""Stacked optimizer updates against Keras 3's own optimizers, and schedules against their formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import optim
+from core.device import tf
+from core.schedules import schedule
+from core.spec import Experiment
+
+keras = pytest.importorskip("keras")
+
+KERAS = {
+    "sgd": lambda lr, b, **kw: keras.optimizers.SGD(lr, **kw),
+    "momentum": lambda lr, b, **kw: keras.optimizers.SGD(lr, momentum=b, **kw),
+    "nesterov": lambda lr, b, **kw: keras.optimizers.SGD(lr, momentum=b, nesterov=True, **kw),
+    "rmsprop": lambda lr, b, **kw: keras.optimizers.RMSprop(lr, **kw),
+    "adam": lambda lr, b, **kw: keras.optimizers.Adam(lr, beta_1=b, **kw),
+    "adamw": lambda lr, b, **kw: keras.optimizers.AdamW(lr, beta_1=b, **kw),
+}
+
+
+def ours(name, w0, grads, lr, beta, clipnorm=0.0, clipvalue=0.0, wd=0.0):
+    """Three steps of our update on a [1, ...] stacked variable, Keras' order of operations."""
+    w = tf.constant(w0[None])
+    slots = {s: tf.zeros_like(w) for s in optim.slot_names(name)}
+    powers = (tf.ones(1), tf.ones(1))
+    lr_v, beta_v = tf.constant([lr]), tf.constant([beta])
+    for g in grads:
+        g = tf.constant(g[None])
+        (g,), _ = optim.clip([g], [optim.member_norm(g)], tf.constant([clipnorm]), tf.constant([clipvalue]),
+                             clipnorm > 0, clipvalue > 0)  # fmt: skip
+        w = w - w * wd * lr
+        powers = (powers[0] * beta_v, powers[1] * optim.ADAM_BETA_2)
+        w, slots = optim.update(name, w, g, slots, lr_v, beta_v, powers)
+    return w.numpy()[0]
+
+
+def theirs(name, w0, grads, lr, beta, **kw):
+    var = keras.Variable(w0)
+    opt = KERAS[name](lr, beta, **kw)
+    for g in grads:
+        opt.apply_gradients([(tf.constant(g), var)])
+    return var.numpy()
+
+
+@pytest.mark.parametrize("name", list(KERAS))
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"clipnorm": 0.5}, {"clipvalue": 0.05}, {"weight_decay": 0.1}],
+    ids=["plain", "clipnorm", "clipvalue", "wd"],
+)
+def test_three_steps_match_keras(name, extra):
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(4, 3)).astype(np.float32)
+    grads = [rng.normal(size=(4, 3)).astype(np.float32) for _ in range(3)]
+    kw = dict(extra)
+    if name == "adamw" and "weight_decay" not in kw:
+        kw["weight_decay"] = 0.0  # AdamW's default is 0.004; our knob says exactly what it is
+    expected = theirs(name, w0, grads, 0.1, 0.9, **kw)
+    got = ours(name, w0, grads, 0.1, 0.9, clipnorm=kw.get("clipnorm", 0.0), clipvalue=kw.get("clipvalue", 0.0),
+               wd=kw.get("weight_decay", 0.0))  # fmt: skip
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_clipping_reports_when_it_fired():
+    g = tf.constant([[[3.0, 4.0]], [[0.3, 0.4]]])  # member norms 5 and 0.5
+    (clipped,), fired = optim.clip(
+        [g], [optim.member_norm(g)], tf.constant([1.0, 1.0]), tf.constant([0.0, 0.0]), True, False
+    )
+    assert fired.numpy().tolist() == [True, False]
+    np.testing.assert_allclose(optim.member_norm(clipped).numpy(), [1.0, 0.5], rtol=1e-6)
+
+
+def test_cosine_matches_keras_cosine_decay():
+    e = Experiment(lr_schedule="cosine", learning_rate=0.1, epochs=4)
+    lr, _ = schedule(e, steps_per_epoch=10)
+    decay = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=40)
+    np.testing.assert_allclose(lr, [float(decay(s)) for s in range(40)], rtol=1e-5, atol=1e-7)
+
+
+def test_step_decay_one_cycle_and_cyclic_shapes():
+    lr, mom = schedule(Experiment(lr_schedule="step", learning_rate=1.0, epochs=4), 10)
+    assert (lr[0], lr[20], lr[30]) == pytest.approx((1.0, 0.1, 0.01))
+    lr, mom = schedule(Experiment(lr_schedule="one_cycle", learning_rate=1.0, epochs=10), 10)
+    peak = int(np.argmax(lr))
+    assert lr[0] == pytest.approx(1 / 25) and lr[peak] == pytest.approx(1.0) and lr[-1] < 1e-3
+    assert mom[0] == pytest.approx(0.95) and mom[peak] == pytest.approx(0.85)  # momentum cycles inversely
+    lr, _ = schedule(Experiment(lr_schedule="cyclic", learning_rate=1.0, epochs=8), 10)
+    assert lr[0] == pytest.approx(0.1) and lr[20] == pytest.approx(1.0) and lr[40] == pytest.approx(0.1)
+    lr, mom = schedule(Experiment(optimizer="sgd", lr_schedule="one_cycle", epochs=2), 10)
+    assert (mom == 0).all()  # plain SGD has no momentum to cycle

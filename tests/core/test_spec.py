@@ -1,0 +1,115 @@
+"""Experiment and Comparison: validation that names the knob, limits that say what to shrink,
+and keys that identify a run no matter how it was spelled."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from core.spec import KNOBS, MAX_MEMBERS, Comparison, Experiment, estimate_memory_mb, variant_label
+
+DESIGN_KNOBS = (
+    "dataset n_samples noise val_fraction width depth activation batch_norm dropout residual init l1 l2 "
+    "weight_decay optimizer learning_rate momentum lr_schedule batch_size epochs clipnorm clipvalue seed"
+).split()
+
+
+def test_knob_names_are_the_design_contract():
+    assert list(KNOBS) == DESIGN_KNOBS
+
+
+@pytest.mark.parametrize(
+    "knob, value, allowed",
+    [
+        ("learning_rate", 0.0, "positive"),
+        ("learning_rate", -0.1, "positive"),
+        ("learning_rate", float("nan"), "positive"),
+        ("learning_rate", float("inf"), "positive"),
+        ("activation", "swish", "relu"),
+        ("batch_norm", "sideways", "before"),
+        ("width", 0, "1 to 1024"),
+        ("width", 1025, "1 to 1024"),
+        ("depth", 33, "1 to 32"),
+        ("epochs", 201, "1 to 200"),
+        ("dropout", 1.0, "below 1"),
+        ("dataset", "imagenet", "digits"),
+        ("n_samples", 70_001, "70,000"),
+        ("optimizer", "lion", "adam"),
+        ("init", "zeros", "he_normal"),
+        ("lr_schedule", "exponential", "one_cycle"),
+        ("momentum", 1.0, "below 1"),
+        ("clipnorm", -1.0, "positive"),
+    ],
+)
+def test_invalid_values_name_knob_value_and_allowed(knob, value, allowed):
+    with pytest.raises(ValueError) as err:
+        Experiment(**{knob: value})
+    message = str(err.value)
+    assert knob in message and allowed in message
+
+
+def test_huge_learning_rate_is_a_legitimate_experiment():
+    assert Experiment(learning_rate=1e6).learning_rate == 1e6
+
+
+def test_clipnorm_and_clipvalue_are_exclusive_like_keras():
+    with pytest.raises(ValueError, match="clipnorm.*clipvalue"):
+        Experiment(clipnorm=1.0, clipvalue=0.5)
+
+
+def test_from_dict_parses_strings_and_refuses_unknown_knobs():
+    e = Experiment.from_dict({"learning_rate": "0.1", "residual": "true", "width": "32", "dataset": "wine"})
+    assert (e.learning_rate, e.residual, e.width, e.dataset) == (0.1, True, 32, "wine")
+    with pytest.raises(ValueError, match="colour"):
+        Experiment.from_dict({"colour": "red"})
+    with pytest.raises(ValueError, match="width"):
+        Experiment.from_dict({"width": "3.5"})
+    with pytest.raises(ValueError, match="residual"):
+        Experiment.from_dict({"residual": "maybe"})
+
+
+def test_key_is_stable_and_ignores_knobs_that_cannot_matter():
+    a = Experiment(optimizer="sgd", momentum=0.9)
+    b = Experiment(optimizer="sgd", momentum=0.0)
+    assert a.key == b.key  # sgd has no momentum: one run, one stored result
+    assert Experiment().key == Experiment().key
+    assert Experiment(seed=1).key != Experiment(seed=2).key
+    assert Experiment(learning_rate=0.1).key != Experiment(learning_rate=0.2).key
+    assert len(Experiment().key) == 24
+
+
+def test_comparison_members_are_the_cartesian_product_times_seeds():
+    c = Comparison.of(
+        Experiment(seed=10), {"learning_rate": [0.1, 0.01], "batch_size": ["16", "64"]}, seeds=3
+    )
+    members = c.members()
+    assert len(members) == c.n_members == 12
+    assert {m.seed for m in members} == {10, 11, 12}
+    assert c.variants()[1] == {"learning_rate": 0.1, "batch_size": 64}
+    assert variant_label(c.variants()[1]) == "learning_rate=0.1, batch_size=64"
+    assert Comparison.from_dict(c.to_dict()) == c
+
+
+def test_comparison_limits_say_what_to_shrink():
+    with pytest.raises(ValueError, match="limit is 64.*fewer"):
+        Comparison.of(Experiment(), {"learning_rate": [0.1 * i for i in range(1, 23)]}, seeds=3)
+    with pytest.raises(ValueError, match="at most two"):
+        Comparison.of(Experiment(), {"width": [8], "depth": [1], "dropout": [0.1]})
+    with pytest.raises(ValueError, match="seeds"):
+        Comparison.of(Experiment(), {}, seeds=MAX_MEMBERS + 1)
+
+
+def test_memory_budget_refuses_with_a_message(monkeypatch):
+    big = Experiment(dataset="mnist", n_samples=60_000, width=1024, depth=32, batch_size=4096)
+    assert estimate_memory_mb([big] * 16) > 1024
+    with pytest.raises(ValueError, match="shrink width, depth, batch_size"):
+        Comparison.of(big, {"learning_rate": [0.1, 0.01]}, seeds=8)
+    monkeypatch.setenv("WHATIF_MEMORY_MB", "1000000")
+    assert Comparison.of(big, {"learning_rate": [0.1, 0.01]}, seeds=8).n_members == 16
+
+
+def test_resolved_experiment_is_what_the_key_hashes():
+    e = Experiment(dataset="digits", noise=0.7)
+    assert e.resolved().noise == 0.0
+    assert dataclasses.replace(e, noise=0.1).key == e.key
