@@ -51,7 +51,9 @@ def test_value_options_sort_numbers_numerically():
 
 
 def test_apply_filters_and_empty_choice_means_all():
-    runs = listing([{"learning_rate": 0.1, "dataset": "moons"}, {"learning_rate": 0.01}, {"learning_rate": 0.1}])
+    runs = listing(
+        [{"learning_rate": 0.1, "dataset": "moons"}, {"learning_rate": 0.01}, {"learning_rate": 0.1}]
+    )
     assert len(history.apply_filters(runs, {})) == 3
     assert len(history.apply_filters(runs, {"learning_rate": []})) == 3
     picked = history.apply_filters(runs, {"learning_rate": ["0.1"], "dataset": ["digits"]})
@@ -60,7 +62,9 @@ def test_apply_filters_and_empty_choice_means_all():
 
 
 def test_metric_columns_put_the_main_ones_first_and_skip_flags():
-    runs = listing([{"grad_norm_first_layer": 1.0, "final_val_loss": 0.3, "diverged": False, "device": "CPU"}])
+    runs = listing(
+        [{"grad_norm_first_layer": 1.0, "final_val_loss": 0.3, "diverged": False, "device": "CPU"}]
+    )
     assert history.metric_columns(runs) == ["final_val_loss", "grad_norm_first_layer"]
 
 
@@ -78,7 +82,9 @@ def test_spans_decades():
 
 
 def test_table_frame_is_newest_first_with_what_differs_up_front():
-    runs = listing([{"learning_rate": 0.1, "final_val_loss": 0.4}, {"learning_rate": 0.01, "final_val_loss": 0.2}])
+    runs = listing(
+        [{"learning_rate": 0.1, "final_val_loss": 0.4}, {"learning_rate": 0.01, "final_val_loss": 0.2}]
+    )
     table = history.table_frame(runs)
     assert list(table.columns[:5]) == ["run", "created", "dataset", "learning_rate", "final_val_loss"]
     assert table["key"].iloc[0] == runs["key"].iloc[1]

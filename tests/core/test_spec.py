@@ -9,10 +9,31 @@ import pytest
 
 from core.spec import KNOBS, MAX_MEMBERS, Comparison, Experiment, estimate_memory_mb, variant_label
 
-DESIGN_KNOBS = (
-    "dataset n_samples noise val_fraction width depth activation batch_norm dropout residual init l1 l2 "
-    "weight_decay optimizer learning_rate momentum lr_schedule batch_size epochs clipnorm clipvalue seed"
-).split()
+DESIGN_KNOBS = [
+    "dataset",
+    "n_samples",
+    "noise",
+    "val_fraction",
+    "width",
+    "depth",
+    "activation",
+    "batch_norm",
+    "dropout",
+    "residual",
+    "init",
+    "l1",
+    "l2",
+    "weight_decay",
+    "optimizer",
+    "learning_rate",
+    "momentum",
+    "lr_schedule",
+    "batch_size",
+    "epochs",
+    "clipnorm",
+    "clipvalue",
+    "seed",
+]
 
 
 def test_knob_names_are_the_design_contract():
@@ -54,7 +75,7 @@ def test_huge_learning_rate_is_a_legitimate_experiment():
 
 
 def test_clipnorm_and_clipvalue_are_exclusive_like_keras():
-    with pytest.raises(ValueError, match="clipnorm.*clipvalue"):
+    with pytest.raises(ValueError, match=r"clipnorm.*clipvalue"):
         Experiment(clipnorm=1.0, clipvalue=0.5)
 
 
@@ -92,7 +113,7 @@ def test_comparison_members_are_the_cartesian_product_times_seeds():
 
 
 def test_comparison_limits_say_what_to_shrink():
-    with pytest.raises(ValueError, match="limit is 64.*fewer"):
+    with pytest.raises(ValueError, match=r"limit is 64.*fewer"):
         Comparison.of(Experiment(), {"learning_rate": [0.1 * i for i in range(1, 23)]}, seeds=3)
     with pytest.raises(ValueError, match="at most two"):
         Comparison.of(Experiment(), {"width": [8], "depth": [1], "dropout": [0.1]})
