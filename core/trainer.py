@@ -35,7 +35,7 @@ from core.spec import Experiment
 DIVERGENCE_FACTOR = 100.0  # loss this many times its first value = blown up
 MAX_STEP_ROWS = 2000  # per member, for the steps/layers frames
 EVAL_CHUNK = 1024  # examples per member per evaluation call
-TRAIN_EVAL_CAP = 4096  # train metrics on at most this many training examples per member
+TRAIN_EVAL_CAP = 1024  # train metrics on a fixed subset of at most this many training examples
 GRID = 50  # decision-boundary grid resolution per axis
 HIST_BINS = 30
 # XLA on this 2-core CPU made the stacked epoch 35x slower (batched matmuls); opt in on GPU.
@@ -196,8 +196,8 @@ class GroupTrainer:
     def _eval_sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Index and mask arrays [K, n padded to equal chunks] for the train and validation splits."""
         out = {}
-        for name, cap in (("train", TRAIN_EVAL_CAP), ("val", None)):
-            idx = [getattr(s, f"{name}_idx")[:cap] for s in self.splits]
+        train = [self._eval_subset(i) for i in range(self.static.k)]
+        for name, idx in (("train", train), ("val", [s.val_idx for s in self.splits])):
             n = len(idx[0])
             chunk = math.ceil(n / math.ceil(n / EVAL_CHUNK))  # equal chunks: little padding
             padded = math.ceil(n / chunk) * chunk
@@ -207,6 +207,14 @@ class GroupTrainer:
                 arr[i, :n], mask[i, :n] = ix, 1.0
             out[name] = (arr, mask)
         return out
+
+    def _eval_subset(self, member: int) -> np.ndarray:
+        """A fixed random subset of the member's training rows for the end-of-epoch train metrics
+        (a random draw, because a file sorted by class would bias the first rows)."""
+        idx = self.splits[member].train_idx
+        if len(idx) <= TRAIN_EVAL_CAP:
+            return idx
+        return np.random.default_rng([self.members[member].seed, 1]).permutation(idx)[:TRAIN_EVAL_CAP]
 
     @functools.cached_property
     def eval_sets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -1,0 +1,516 @@
+"""The numbers behind the gradient and architecture pages: vanishing-layer flags, exploding-gradient
+signals, clipping statistics, equal-parameter-budget widths and random-label memorization.
+
+Pure pandas/NumPy on the long-form frames of core.results (no Streamlit, no TensorFlow), so each
+rule the pages apply to "what happened in this run" is a function with a unit test, and the
+thresholds are named constants with the reason for their value next to them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.results import ComparisonResult, RunResult
+from core.spec import MAX_WIDTH
+
+# -- vanishing gradients -------------------------------------------------------------------------
+# A layer whose gradient is 100,000 times smaller than the output layer's moves 100,000 times
+# slower at the same learning rate: over a training run of thousands of steps it stays where
+# its initialization put it. The issue asks for this cut-off explicitly.
+VANISH_RATIO = 1e-5
+
+
+def layer_ratios(layers: pd.DataFrame, threshold: float = VANISH_RATIO) -> pd.DataFrame:
+    """Per variant and layer: how large its gradient is next to the last (output) layer's.
+
+    Each run's gradient norm per layer is averaged over its recorded steps and divided by the
+    same run's last-layer average; variants combine their seeds by the geometric mean (ratios
+    spanning decades average on a log scale). `flagged` = the ratio is below `threshold`;
+    `flagged_runs` says in how many of the variant's seeds that held on its own.
+    Columns: variant, layer, layer_name, grad_norm, ratio, flagged, flagged_runs, runs.
+    """
+    cols = ["variant", "layer", "layer_name", "grad_norm", "ratio", "flagged", "flagged_runs", "runs"]
+    if layers is None or layers.empty or not {"key", "variant", "layer", "grad_norm"} <= set(layers):
+        return pd.DataFrame(columns=cols)
+    df = layers[np.isfinite(layers["grad_norm"].astype(float))]
+    if "layer_name" not in df:
+        df = df.assign(layer_name="")
+    per_run = df.groupby(["variant", "key", "layer"], sort=False).agg(
+        grad_norm=("grad_norm", "mean"), layer_name=("layer_name", "first")
+    )
+    per_run = per_run.reset_index()
+    last_layer = per_run.groupby("key")["layer"].transform("max")
+    last = per_run[per_run["layer"] == last_layer].set_index("key")["grad_norm"]
+    per_run["ratio"] = per_run["grad_norm"] / per_run["key"].map(last)
+    per_run["flag"] = per_run["ratio"] < threshold
+
+    def geo(values: pd.Series) -> float:
+        v = values[values > 0]
+        return float(np.exp(np.log(v).mean())) if len(v) else 0.0
+
+    out = (
+        per_run.groupby(["variant", "layer"], sort=False)
+        .agg(
+            layer_name=("layer_name", "first"),
+            grad_norm=("grad_norm", geo),
+            ratio=("ratio", geo),
+            flagged_runs=("flag", "sum"),
+            runs=("key", "nunique"),
+        )
+        .reset_index()
+    )
+    out["flagged"] = out["ratio"] < threshold
+    out["flagged_runs"] = out["flagged_runs"].astype(int)
+    return out[cols]
+
+
+def vanishing_summary(ratios: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per variant: first/last-layer ratio, the smallest layer ratio, and which layers
+    are flagged (names, input side first). Columns: variant, first_last_ratio, smallest_ratio,
+    flagged_layers, n_flagged, n_layers."""
+    cols = ["variant", "first_last_ratio", "smallest_ratio", "flagged_layers", "n_flagged", "n_layers"]
+    if ratios.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for variant, g in ratios.groupby("variant", sort=False):
+        g = g.sort_values("layer")
+        hidden = g.iloc[:-1]  # the last layer's ratio to itself is 1 by definition
+        flagged = hidden[hidden["flagged"]]
+        rows.append(
+            {
+                "variant": variant,
+                "first_last_ratio": float(g["ratio"].iloc[0]),
+                "smallest_ratio": float(hidden["ratio"].min()) if len(hidden) else 1.0,
+                "flagged_layers": ", ".join(flagged["layer_name"].astype(str)) or "none",
+                "n_flagged": len(flagged),
+                "n_layers": len(g),
+            }
+        )
+    out = pd.DataFrame(rows, columns=cols)
+    return _ordered(out, order)
+
+
+# -- exploding gradients: detection ----------------------------------------------------------------
+# "Unstable": one update changes the loss by more than the loss itself was lately (it doubles,
+# or drops to nothing), and by at least half a nat — half a nat is the change from a 60% to a
+# 100% confident correct answer on every example, far beyond mini-batch noise of a healthy run.
+UNSTABLE_REL = 1.0
+UNSTABLE_MIN = 0.5
+UNSTABLE_WINDOW = 10  # "lately": median of the previous 10 recorded batch losses
+# "Weights growing fast": the total kernel norm grows by half in one epoch (healthy training
+# moves it by a few percent per epoch once under way), or some weight exceeds 100 in size
+# (inputs are standardized, so a weight of 100 turns a 1-sigma input into a pre-activation of 100).
+WEIGHT_GROWTH = 1.5
+WEIGHT_HUGE = 100.0
+# "Consistently above 1": every layer's gradient norm above 1 for this many recorded steps in a row.
+GRAD_ABOVE = 1.0
+GRAD_STREAK = 20
+# "No traction": the training loss at the end of an epoch is no better than guessing the class
+# shares (the cross-entropy of always predicting the training class frequencies).
+
+SIGNALS = {
+    "nan": "loss NaN / blew up",
+    "unstable": "loss unstable",
+    "weights": "weights growing fast",
+    "grads": "gradient norms > 1",
+    "poor": "poor loss (no traction)",
+}
+SIGNAL_HELP = {
+    "nan": "the loss turned NaN/inf, or exceeded 100x its first value (the trainer stops the run there)",
+    "unstable": f"one update changed the batch loss by more than max({UNSTABLE_MIN} nats, "
+    f"{UNSTABLE_REL:g} x its median over the previous {UNSTABLE_WINDOW} steps)",
+    "weights": f"the total kernel norm grew {WEIGHT_GROWTH:g}x within one epoch, or some |w| exceeded "
+    f"{WEIGHT_HUGE:g}",
+    "grads": f"every layer's gradient norm above {GRAD_ABOVE:g} for {GRAD_STREAK} recorded steps in a row",
+    "poor": "training loss at an epoch's end no better than guessing the class shares",
+}
+
+
+@dataclass(frozen=True)
+class Fired:
+    """When a signal first fired in one run (step and/or epoch), and the number that made it."""
+
+    signal: str
+    fired: bool
+    step: int | None = None
+    epoch: int | None = None
+    evidence: str = ""
+
+    @property
+    def when(self) -> str:
+        if not self.fired:
+            return "—"
+        if self.step is not None:
+            return f"step {self.step} (epoch {self.epoch})"
+        return f"epoch {self.epoch}"
+
+
+def chance_loss(class_shares: Sequence[float] | None) -> float | None:
+    """Cross-entropy of predicting the class shares themselves: what a model that learned
+    nothing about the inputs reaches. None when unknown (or regression)."""
+    if not class_shares:
+        return None
+    p = np.asarray([s for s in class_shares if s > 0], float)
+    p = p / p.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def _epoch_of(steps: pd.DataFrame, step: int, steps_per_epoch: int | None) -> int:
+    hit = steps.loc[steps["step"] == step, "epoch"] if "epoch" in steps else pd.Series(dtype=int)
+    if len(hit):
+        return int(hit.iloc[0])
+    return step // steps_per_epoch + 1 if steps_per_epoch else 1
+
+
+def detect_nan(steps: pd.DataFrame, summary: Mapping[str, Any]) -> Fired:
+    loss = steps["loss"].to_numpy(float) if "loss" in steps else np.array([])
+    bad = np.flatnonzero(~np.isfinite(loss))
+    spe = summary.get("steps_per_epoch")
+    if len(bad):
+        step = int(steps["step"].iloc[bad[0]])
+        return Fired("nan", True, step, _epoch_of(steps, step, spe), "loss not finite")
+    div = int(summary.get("diverged_step", -1) or -1)
+    if summary.get("diverged") and div >= 0:
+        rows = steps[steps["step"] == div]
+        value = float(rows["loss"].iloc[0]) if len(rows) else float("nan")
+        what = f"loss {value:.3g}" if math.isfinite(value) else "loss not finite"
+        return Fired("nan", True, div, _epoch_of(steps, div, spe), f"{what}: run stopped")
+    return Fired("nan", False)
+
+
+def detect_unstable(steps: pd.DataFrame) -> Fired:
+    if "loss" not in steps or len(steps) < 2:
+        return Fired("unstable", False)
+    s = steps.sort_values("step")
+    loss = s["loss"].astype(float)
+    recent = loss.shift(1).rolling(UNSTABLE_WINDOW, min_periods=1).median()
+    change = loss.diff().abs()
+    jump = (change > np.maximum(UNSTABLE_MIN, UNSTABLE_REL * recent)) & np.isfinite(loss)
+    if not jump.any():
+        return Fired("unstable", False)
+    first = jump.idxmax()
+    n = int(jump.sum())
+    step = int(s.loc[first, "step"])
+    evidence = f"{loss.shift(1)[first]:.3g} → {loss[first]:.3g}; {n} such jump{'s' * (n != 1)}"
+    return Fired("unstable", True, step, int(s.loc[first, "epoch"]), evidence)
+
+
+def detect_weights(weights: pd.DataFrame) -> Fired:
+    if weights is None or weights.empty or "weight_norm" not in weights:
+        return Fired("weights", False, evidence="no epoch finished")
+    per_epoch = weights.groupby("epoch").agg(
+        norm=("weight_norm", lambda v: float(np.sqrt(np.sum(np.square(v))))),
+        peak=("weight_max_abs", "max"),
+    )
+    growth = per_epoch["norm"] / per_epoch["norm"].shift(1)
+    for epoch, row in per_epoch.iterrows():
+        g = growth.get(epoch)
+        if g is not None and math.isfinite(g) and g >= WEIGHT_GROWTH:
+            return Fired("weights", True, None, int(epoch), f"norm ×{g:.2g} in one epoch")
+        if row["peak"] >= WEIGHT_HUGE:
+            return Fired("weights", True, None, int(epoch), f"max |w| = {row['peak']:.3g}")
+    return Fired("weights", False, evidence=f"max |w| = {per_epoch['peak'].max():.3g}")
+
+
+def detect_grads(layers: pd.DataFrame) -> Fired:
+    if layers is None or layers.empty or "grad_norm" not in layers:
+        return Fired("grads", False)
+    per_step = layers.groupby("step").agg(low=("grad_norm", "min"), epoch=("epoch", "first"))
+    above = (per_step["low"] > GRAD_ABOVE).to_numpy()
+    share = float(above.mean()) if len(above) else 0.0
+    streak = 0
+    for i, ok in enumerate(above):
+        streak = streak + 1 if ok else 0
+        if streak == GRAD_STREAK:
+            step = int(per_step.index[i])
+            return Fired("grads", True, step, int(per_step["epoch"].iloc[i]), f"{share:.0%} of steps")
+    return Fired("grads", False, evidence=f"{share:.0%} of steps")
+
+
+def detect_poor(epochs: pd.DataFrame, steps: pd.DataFrame, chance: float | None) -> Fired:
+    if chance is None:
+        return Fired("poor", False, evidence="no chance level (regression)")
+    if epochs is not None and not epochs.empty and "train_loss" in epochs:
+        for _, row in epochs.sort_values("epoch").iterrows():
+            loss = float(row["train_loss"])
+            if not math.isfinite(loss) or loss >= chance:
+                return Fired("poor", True, None, int(row["epoch"]), f"train loss {loss:.3g} ≥ {chance:.3g}")
+        return Fired("poor", False, evidence=f"train loss {float(epochs['train_loss'].iloc[-1]):.3g}")
+    if "loss" in steps and len(steps):  # stopped inside its first epoch: judge its last batches
+        tail = steps.sort_values("step")["loss"].astype(float).tail(UNSTABLE_WINDOW)
+        value = float(tail[np.isfinite(tail)].mean()) if np.isfinite(tail).any() else float("inf")
+        if value >= chance:
+            return Fired("poor", True, None, 1, f"last batches' loss {value:.3g} ≥ {chance:.3g}")
+    return Fired("poor", False)
+
+
+def detect(run: RunResult, chance: float | None) -> list[Fired]:
+    """Every exploding-gradient signal of one run, from that run's own frames."""
+    steps, summary = run.frame("steps"), run.summary
+    return [
+        detect_nan(steps, summary),
+        detect_unstable(steps),
+        detect_weights(run.frame("weights")),
+        detect_grads(run.frame("layers")),
+        detect_poor(run.frame("epochs"), steps, chance),
+    ]
+
+
+def detection_table(result: ComparisonResult, chance: float | None) -> pd.DataFrame:
+    """One row per run: variant, seed, then per signal when it first fired ("—" if never) and
+    an `<signal> evidence` column; `signals` counts the signals that fired."""
+    rows = []
+    summary = result.summary()
+    for i, run in enumerate(result.runs):
+        row: dict[str, Any] = {"variant": summary.loc[i, "variant"], "seed": run.experiment.seed}
+        fired = detect(run, chance)
+        for f in fired:
+            row[SIGNALS[f.signal]] = f.when
+            row[f"{SIGNALS[f.signal]} evidence"] = f.evidence
+        row["signals"] = sum(f.fired for f in fired)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# -- clipping ------------------------------------------------------------------------------------
+CLIP_QUANTILE = 0.9  # the usual starting point: clip the largest tenth of the updates
+CLIP_WARN = 0.5  # clipping on most steps = a smaller learning rate (Tuning Playbook)
+
+
+def clip_table(result: ComparisonResult, quantile: float = CLIP_QUANTILE) -> pd.DataFrame:
+    """Per variant: the `quantile` of its per-step gradient norms (the clipnorm to try), its
+    clipping setting, and the share of steps on which clipping fired (`warn` above CLIP_WARN)."""
+    cols = ["variant", "setting", "suggested_clipnorm", "clipped_share", "warn", "steps"]
+    summary = result.summary()
+    rows = []
+    for variant in result.variant_order():
+        idx = [i for i in range(len(result.runs)) if summary.loc[i, "variant"] == variant]
+        if not idx:
+            continue
+        runs = [result.runs[i] for i in idx]
+        steps = pd.concat([r.frame("steps") for r in runs], ignore_index=True)
+        e = runs[0].experiment
+        setting = (
+            f"clipnorm={e.clipnorm:g}" if e.clipnorm > 0 else f"clipvalue={e.clipvalue:g}" if e.clipvalue > 0 else "off"
+        )
+        norms = steps["grad_norm"].astype(float) if "grad_norm" in steps else pd.Series(dtype=float)
+        norms = norms[np.isfinite(norms)]
+        clipped = steps["clipped"].astype(bool) if "clipped" in steps else pd.Series(dtype=bool)
+        share = float(clipped.mean()) if setting != "off" and len(clipped) else float("nan")
+        rows.append(
+            {
+                "variant": variant,
+                "setting": setting,
+                "suggested_clipnorm": float(np.quantile(norms, quantile)) if len(norms) else float("nan"),
+                "clipped_share": share,
+                "warn": bool(share > CLIP_WARN) if math.isfinite(share) else False,
+                "steps": len(steps),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+# -- several comparisons shown as one ----------------------------------------------------------
+@dataclass
+class LabelledResult(ComparisonResult):
+    """Runs of several comparisons under one set of variant labels, so every chart and table
+    that takes a ComparisonResult can show them side by side.
+
+    Why: some variants cannot be one Comparison — equal-budget (depth, width) pairs are not a
+    cartesian product, and clipnorm with clipvalue is refused by Keras. Each is run as its own
+    comparison; this joins them. `comparison` is the first (the page's own), used for export.
+    """
+
+    labels: dict[str, str] = field(default_factory=dict)  # run key -> variant label
+    order: list[str] = field(default_factory=list)
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)  # run key -> extra id columns
+
+    def _identity(self, run: RunResult) -> dict[str, Any]:
+        return {"key": run.key, "variant": self.labels[run.key], "seed": run.experiment.seed,
+                **self.extra.get(run.key, {})}  # fmt: skip
+
+    def variant_order(self) -> list[str]:
+        return list(self.order)
+
+    def aggregate(self) -> list[dict[str, Any]]:
+        raise NotImplementedError("aggregate() is per Comparison; use summary() of a LabelledResult")
+
+
+def combine(
+    parts: Iterable[tuple[str, ComparisonResult]], extra: Mapping[str, Mapping[str, Any]] | None = None
+) -> LabelledResult:
+    """Join (prefix, result) pairs: a run's label is "<prefix>" for a comparison without varied
+    knobs, else "<prefix> · <its variant>". A run met twice (the same key) is kept once, under
+    its first label. `extra` maps a prefix to identity columns added to its runs' rows."""
+    labels: dict[str, str] = {}
+    order: list[str] = []
+    runs: list[RunResult] = []
+    ids: dict[str, dict[str, Any]] = {}
+    first = None
+    replayed = 0
+    for prefix, result in parts:
+        first = first or result
+        replayed += result.replayed
+        summary = result.summary()
+        for i, run in enumerate(result.runs):
+            if run.key in labels:
+                continue
+            inner = summary.loc[i, "variant"] if result.comparison.varied else ""
+            label = " · ".join(p for p in (prefix, inner) if p) or "baseline"
+            labels[run.key] = label
+            ids[run.key] = dict((extra or {}).get(prefix, {}))
+            runs.append(run)
+            if label not in order:
+                order.append(label)
+    if first is None:
+        raise ValueError("combine needs at least one result")
+    return LabelledResult(first.comparison, runs, min(replayed, len(runs)), labels, order, ids)
+
+
+# -- wide vs deep: equal parameter budgets ------------------------------------------------------
+BUDGET_TOLERANCE = 0.05  # "within a few percent"; a pair further off is reported, not hidden
+
+
+def n_params(n_features: int, n_outputs: int, width: int, depth: int, batch_norm: bool = False) -> int:
+    """Trainable + BN parameters of our MLP, exactly as core.model.Shape.n_params counts them
+    (kernels and biases of every dense layer, 2 x width per BN layer). Kept here, import-free of
+    TensorFlow, so a page can size networks without loading it; a test pins the two together."""
+    sizes = [n_features] + [width] * depth + [n_outputs]
+    dense = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return dense + (2 * width * depth if batch_norm else 0)
+
+
+def budget_width(budget: int, depth: int, n_features: int, n_outputs: int, batch_norm: bool = False) -> int:
+    """The width (1..MAX_WIDTH) whose network at `depth` has the parameter count closest to
+    `budget`. n_params grows monotonically with width, so a bisection finds the crossing."""
+    lo, hi = 1, MAX_WIDTH
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if n_params(n_features, n_outputs, mid, depth, batch_norm) < budget:
+            lo = mid + 1
+        else:
+            hi = mid
+    candidates = [w for w in (lo - 1, lo) if 1 <= w <= MAX_WIDTH]
+    return min(candidates, key=lambda w: (abs(n_params(n_features, n_outputs, w, depth, batch_norm) - budget), w))
+
+
+@dataclass(frozen=True)
+class Pair:
+    depth: int
+    width: int
+    n_params: int
+    off: float  # relative difference from the budget, e.g. -0.02 = 2% fewer parameters
+
+    @property
+    def label(self) -> str:
+        return f"{self.depth} × {self.width}"
+
+    @property
+    def matched(self) -> bool:
+        return abs(self.off) <= BUDGET_TOLERANCE
+
+
+def equal_budget(
+    wide_width: int, depths: Iterable[int], n_features: int, n_outputs: int, batch_norm: bool = False
+) -> list[Pair]:
+    """(depth, width) pairs with about the parameters of one hidden layer of `wide_width` units:
+    the budget is that wide net's count, and every depth gets the width that matches it best."""
+    budget = n_params(n_features, n_outputs, wide_width, 1, batch_norm)
+    pairs = []
+    for depth in sorted(set(int(d) for d in depths)):
+        w = wide_width if depth == 1 else budget_width(budget, depth, n_features, n_outputs, batch_norm)
+        n = n_params(n_features, n_outputs, w, depth, batch_norm)
+        pairs.append(Pair(depth, w, n, n / budget - 1))
+    return pairs
+
+
+def fit_table(result: ComparisonResult) -> pd.DataFrame:
+    """Per variant (mean over seeds): parameters, final train and validation accuracy, and the
+    gap train - val (what memorization without generalization looks like)."""
+    s = result.summary()
+    cols = ["variant", "n_params", "train_accuracy", "val_accuracy", "accuracy_gap", "seeds"]
+    if s.empty:
+        return pd.DataFrame(columns=cols)
+    s = s.assign(
+        train_accuracy=pd.to_numeric(s["final_train_accuracy"], errors="coerce"),
+        val_accuracy=pd.to_numeric(s["final_val_accuracy"], errors="coerce"),
+    )
+    s["accuracy_gap"] = s["train_accuracy"] - s["val_accuracy"]
+    agg = s.groupby("variant", sort=False).agg(
+        n_params=("n_params", "first"),
+        train_accuracy=("train_accuracy", "mean"),
+        val_accuracy=("val_accuracy", "mean"),
+        accuracy_gap=("accuracy_gap", "mean"),
+        seeds=("seed", "nunique"),
+    )
+    return _ordered(agg.reset_index(), result.variant_order())[cols]
+
+
+# -- random labels ---------------------------------------------------------------------------------
+LABEL_COLUMN = "label"
+MEMORIZED = 0.999  # "100% train accuracy", with room for float rounding of correct / n
+
+
+def shuffled_labels_csv(x: np.ndarray, y: np.ndarray, seed: int = 0) -> bytes:
+    """CSV bytes of the same inputs with the labels randomly permuted (Zhang et al. 2017).
+
+    A permutation keeps the class shares, so chance level is unchanged, but breaks every link
+    between an input and its label: whatever a network then learns is memorization. Fixed seed,
+    so the same data always gives the same bytes and therefore the same registered name.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    labels = np.random.default_rng([seed, 1611_03530]).permutation(np.asarray(y))
+    df = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    df[LABEL_COLUMN] = labels
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, float_format="%.9g")
+    return buf.getvalue().encode()
+
+
+def class_shares(y: np.ndarray) -> list[float]:
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    return list(counts / counts.sum())
+
+
+def memorization_table(result: ComparisonResult, chance: float | None = None) -> pd.DataFrame:
+    """Per variant: the first epoch each seed reached 100% train accuracy (median over the seeds
+    that did; how many did), the final train and validation accuracy, and the chance level."""
+    epochs, s = result.frame("epochs"), result.summary()
+    cols = ["variant", "epochs_to_100", "memorized", "train_accuracy", "val_accuracy", "chance"]
+    if epochs.empty:
+        return pd.DataFrame(columns=cols)
+    hit = epochs[epochs["train_accuracy"] >= MEMORIZED].groupby("key")["epoch"].min()
+    s = s.assign(first=s["key"].map(hit))
+    rows = []
+    for variant in result.variant_order():
+        g = s[s["variant"] == variant]
+        if g.empty:
+            continue
+        reached = g["first"].dropna()
+        rows.append(
+            {
+                "variant": variant,
+                "epochs_to_100": float(reached.median()) if len(reached) else float("nan"),
+                "memorized": f"{len(reached)} of {len(g)}",
+                "train_accuracy": float(pd.to_numeric(g["final_train_accuracy"], errors="coerce").mean()),
+                "val_accuracy": float(pd.to_numeric(g["final_val_accuracy"], errors="coerce").mean()),
+                "chance": chance if chance is not None else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _ordered(df: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
+    if not order or df.empty:
+        return df.reset_index(drop=True)
+    rank = {v: i for i, v in enumerate(order)}
+    return df.sort_values("variant", key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable").reset_index(
+        drop=True
+    )

@@ -1,0 +1,519 @@
+"""The numbers behind the batch size, regularization and batch normalization pages. No Streamlit.
+
+Three pages need things a plain `Comparison` cannot say:
+- variants that differ in several knobs at once ("L1+L2", "dropout", "batch 512 at a scaled
+  LR") under one label: `VariantSet` lists them, quacks like a Comparison for the runner (so
+  members sharing a network shape still train as one stacked model), and `LabelledResult`
+  gives the frames those labels;
+- measurements a page decides from its own runs: seed-to-seed spread, the generalization gap,
+  time per epoch with the compile time taken out, update norms per step, epochs to a target
+  accuracy, the largest learning rate that still trains, the spread across init schemes.
+Everything takes and returns long-form DataFrames (core.results' frames), so tests build them
+by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.results import ComparisonResult, RunResult
+from core.spec import KNOBS, MAX_MEMBERS, Comparison, Experiment, check_memory, variant_label
+
+SPARSE = 1e-3  # |w| below this counts as zero (the trainer's sparsity threshold)
+
+
+# -- labelled variants ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VariantSet:
+    """Named variants x seeds, for variants that differ in more than one knob.
+
+    Members are each variant's experiment repeated over seeds seed ... seed + seeds - 1, like
+    Comparison.members(); core.runner.run_comparison and ui.run accept it in place of a
+    Comparison (they only call members()), and members with equal group keys still stack.
+    """
+
+    named: tuple[tuple[str, Experiment], ...]
+    seeds: int = 1
+
+    def __post_init__(self) -> None:
+        labels = [label for label, _ in self.named]
+        if not labels:
+            raise ValueError("a variant set needs at least one variant")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"variant labels must be distinct: {', '.join(labels)}")
+        if not 1 <= self.seeds <= MAX_MEMBERS:
+            raise ValueError(f"seeds={self.seeds} is not allowed: seeds must be from 1 to {MAX_MEMBERS}")
+        if self.n_members > MAX_MEMBERS:
+            raise ValueError(
+                f"this set has {self.n_members} runs ({len(labels)} variants x {self.seeds} seeds); "
+                f"the limit is {MAX_MEMBERS}: use fewer variants or fewer seeds"
+            )
+        keys: dict[str, str] = {}
+        for label, e in self.named:
+            for m in self._repeat(e):
+                if m.key in keys and keys[m.key] != label:
+                    raise ValueError(f"variants {keys[m.key]!r} and {label!r} are the same run")
+                keys[m.key] = label
+        check_memory(self.members())
+
+    @classmethod
+    def of(cls, named: Mapping[str, Experiment], seeds: int = 1) -> VariantSet:
+        return cls(tuple(named.items()), seeds)
+
+    def _repeat(self, e: Experiment) -> list[Experiment]:
+        return [dataclasses.replace(e, seed=e.seed + s) for s in range(self.seeds)]
+
+    @property
+    def baseline(self) -> Experiment:
+        return self.named[0][1]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.named]
+
+    @property
+    def n_members(self) -> int:
+        return len(self.named) * self.seeds
+
+    @property
+    def varied(self) -> tuple[str, ...]:
+        """Knobs whose value differs between variants: they become frame columns."""
+        return tuple(
+            k
+            for k in KNOBS
+            if k != "seed" and len({getattr(e.resolved(), k) for _, e in self.named}) > 1
+        )
+
+    def members(self) -> list[Experiment]:
+        return [m for _, e in self.named for m in self._repeat(e)]
+
+    def variants(self) -> list[dict[str, Any]]:
+        return [{k: getattr(e, k) for k in self.varied} for _, e in self.named]
+
+    @functools.cached_property
+    def _label_of_key(self) -> dict[str, str]:
+        return {m.key: label for label, e in self.named for m in self._repeat(e)}
+
+    def label_of(self, e: Experiment) -> str:
+        return self._label_of_key.get(e.key, "?")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"variants": {label: e.to_dict() for label, e in self.named}, "seeds": self.seeds}
+
+
+@dataclass
+class LabelledResult(ComparisonResult):
+    """A ComparisonResult whose variant column holds a VariantSet's labels."""
+
+    def _identity(self, run: RunResult) -> dict[str, Any]:
+        c = self.comparison
+        knobs = {name: getattr(run.experiment, name) for name in c.varied}
+        return {"key": run.key, "variant": c.label_of(run.experiment), "seed": run.experiment.seed, **knobs}
+
+    def variant_order(self) -> list[str]:
+        return list(self.comparison.labels)
+
+
+def labelled(result: ComparisonResult | None) -> ComparisonResult | None:
+    """The runner returns a plain ComparisonResult; give a VariantSet's result its labels."""
+    if result is None or isinstance(result, LabelledResult) or not isinstance(result.comparison, VariantSet):
+        return result
+    return LabelledResult(result.comparison, result.runs, result.replayed)
+
+
+# -- batch size ----------------------------------------------------------------------------------
+def full_batch(n_samples: int, val_fraction: float) -> int:
+    """The training-set size for n_samples (what "full batch" means). Datasets smaller than
+    n_samples have fewer rows; the trainer clamps an over-large batch to the real training set."""
+    return max(1, n_samples - round(n_samples * val_fraction))
+
+
+def lr_scaled(comparison: Comparison, reference: int | None = None) -> VariantSet:
+    """The same comparison with the linear scaling rule: lr x batch_size / reference batch size.
+
+    The baseline's learning rate is taken as tuned for the baseline's batch size (the
+    reference), so the rule changes nothing at that batch size. Labels stay those of the
+    unscaled comparison: a variant keeps its colour when the rule is switched on or off.
+    """
+    ref = reference or comparison.baseline.batch_size
+    named = {}
+    for variant in comparison.variants():
+        e = dataclasses.replace(comparison.baseline, **variant)
+        used = min(e.batch_size, full_batch(e.n_samples, e.val_fraction))
+        named[variant_label(variant)] = dataclasses.replace(e, learning_rate=e.learning_rate * used / ref)
+    return VariantSet.of(named, comparison.seeds)
+
+
+def epoch_times(epochs: pd.DataFrame) -> pd.DataFrame:
+    """Per run: seconds per epoch (median of epoch-to-epoch differences after the first epoch)
+    and the one-off overhead of the first epoch (graph tracing and compilation).
+
+    The trainer's clock starts before tracing, so epoch 1 carries the compile; counting it as
+    training would make every structural variant look slow for a reason unrelated to it.
+    """
+    cols = ["key", "variant", "seed", "time_per_epoch", "first_epoch", "overhead", "epochs"]
+    if epochs is None or epochs.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for key, g in epochs.sort_values(["key", "epoch"]).groupby("key", sort=False):
+        s = pd.to_numeric(g["seconds"], errors="coerce").to_numpy(dtype=float)
+        diffs = np.diff(s)
+        per = float(np.median(diffs)) if len(diffs) else float(s[0]) if len(s) else float("nan")
+        first = float(s[0]) if len(s) else float("nan")
+        rows.append(
+            {
+                "key": key,
+                "variant": g["variant"].iloc[0],
+                "seed": g["seed"].iloc[0],
+                "time_per_epoch": per,
+                "first_epoch": first,
+                "overhead": max(0.0, first - per) if len(diffs) else 0.0,
+                "epochs": len(s),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def training_clock(epochs: pd.DataFrame) -> pd.DataFrame:
+    """The epochs frame with `seconds` counted from the start of training, the first epoch's
+    compile overhead removed (see epoch_times), so wall-clock curves compare training speed."""
+    if epochs is None or epochs.empty:
+        return epochs
+    overhead = epoch_times(epochs).set_index("key")["overhead"]
+    out = epochs.copy()
+    out["seconds"] = pd.to_numeric(out["seconds"], errors="coerce") - out["key"].map(overhead).fillna(0.0)
+    return out
+
+
+def with_steps(epochs: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The epochs frame with `step`: optimizer steps taken by the end of each epoch."""
+    if epochs is None or epochs.empty or "steps_per_epoch" not in summary:
+        return epochs
+    per = summary.set_index("key")["steps_per_epoch"]
+    return epochs.assign(step=epochs["epoch"] * epochs["key"].map(per))
+
+
+def update_norm_by_epoch(steps: pd.DataFrame) -> pd.DataFrame:
+    """Mean size of one update (||w_after - w_before||) per run and epoch, finite steps only."""
+    cols = ["key", "variant", "seed", "epoch", "update_norm"]
+    if steps is None or steps.empty or "update_norm" not in steps:
+        return pd.DataFrame(columns=cols)
+    df = steps[np.isfinite(pd.to_numeric(steps["update_norm"], errors="coerce"))]
+    return df.groupby(["key", "variant", "seed", "epoch"], sort=False)["update_norm"].mean().reset_index()
+
+
+def seed_spread(summary: pd.DataFrame, metric: str, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per variant: mean, std, min, max and range of `metric` over the seeds that did not
+    diverge, with how many seeds that is and how many diverged. The batch-size consistency
+    claim is this table's std/range column."""
+    cols = ["variant", "mean", "std", "min", "max", "range", "seeds", "diverged"]
+    if summary is None or summary.empty or metric not in summary:
+        return pd.DataFrame(columns=cols)
+    df = summary.assign(
+        _v=pd.to_numeric(summary[metric], errors="coerce"),
+        _d=_diverged(summary),
+    )
+    rows = []
+    for variant, g in df.groupby("variant", sort=False):
+        ok = g.loc[~g["_d"] & np.isfinite(g["_v"]), "_v"]
+        rows.append(
+            {
+                "variant": variant,
+                "mean": ok.mean() if len(ok) else np.nan,
+                "std": ok.std(ddof=1) if len(ok) > 1 else np.nan,
+                "min": ok.min() if len(ok) else np.nan,
+                "max": ok.max() if len(ok) else np.nan,
+                "range": ok.max() - ok.min() if len(ok) else np.nan,
+                "seeds": len(ok),
+                "diverged": int(g["_d"].sum()),
+            }
+        )
+    return _ordered(pd.DataFrame(rows, columns=cols), order)
+
+
+def gaps(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with generalization_gap = final val loss - final train loss per run (train
+    loss is measured in inference mode, so dropout noise does not inflate it)."""
+    out = summary.copy()
+    out["generalization_gap"] = pd.to_numeric(out["final_val_loss"], errors="coerce") - pd.to_numeric(
+        out["final_train_loss"], errors="coerce"
+    )
+    return out
+
+
+def batch_table(
+    summary: pd.DataFrame, epochs: pd.DataFrame, steps: pd.DataFrame, order: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per variant (batch size): the batch actually used, steps per epoch, seconds per epoch,
+    the mean update norm per step, its noise (coefficient of variation over steps) and the
+    ground covered per epoch (mean update norm x steps), averaged over seeds."""
+    cols = [
+        "variant", "batch_size_used", "learning_rate", "steps_per_epoch", "time_per_epoch",
+        "update_norm", "update_noise", "update_per_epoch", "val_accuracy_std", "generalization_gap",
+    ]  # fmt: skip
+    if summary is None or summary.empty:
+        return pd.DataFrame(columns=cols)
+    times = epoch_times(epochs).groupby("variant", sort=False)["time_per_epoch"].mean()
+    s = steps[np.isfinite(pd.to_numeric(steps["update_norm"], errors="coerce"))] if len(steps) else steps
+    if len(s):
+        per_run = s.groupby(["variant", "key"], sort=False)["update_norm"].agg(["mean", "std"])
+        per_run["cv"] = per_run["std"] / per_run["mean"]
+        norms = per_run.groupby("variant", sort=False)[["mean", "cv"]].mean()
+    else:
+        norms = pd.DataFrame(columns=["mean", "cv"])
+    g = gaps(summary)
+    rows = []
+    for variant, runs in g.groupby("variant", sort=False):
+        spe = float(pd.to_numeric(runs["steps_per_epoch"], errors="coerce").mean())
+        norm = float(norms["mean"].get(variant, np.nan))
+        lr = runs["learning_rate"].iloc[0] if "learning_rate" in runs else np.nan
+        alive = runs[~_diverged(runs)]
+        rows.append(
+            {
+                "variant": variant,
+                "batch_size_used": int(runs["batch_size_used"].iloc[0]) if "batch_size_used" in runs else None,
+                "learning_rate": lr,
+                "steps_per_epoch": spe,
+                "time_per_epoch": float(times.get(variant, np.nan)),
+                "update_norm": norm,
+                "update_noise": float(norms["cv"].get(variant, np.nan)),
+                "update_per_epoch": norm * spe,
+                "val_accuracy_std": pd.to_numeric(alive["final_val_accuracy"], errors="coerce").std(ddof=1),
+                "generalization_gap": alive["generalization_gap"].mean(),
+            }
+        )
+    return _ordered(pd.DataFrame(rows, columns=cols), order)
+
+
+# -- regularization ------------------------------------------------------------------------------
+def regularization_set(base: Experiment, l1: float, l2: float, dropout: float, seeds: int) -> VariantSet:
+    """none / L1 / L2 / L1+L2 / dropout on one network: every other knob from `base`.
+
+    All five differ only in per-member knobs, so they train as one stacked model. A zero
+    strength would make a variant a copy of "none"; such variants are left out.
+    """
+    clean = dataclasses.replace(base, l1=0.0, l2=0.0, dropout=0.0)
+    named = {"none": clean}
+    if l1 > 0:
+        named["L1"] = dataclasses.replace(clean, l1=l1)
+    if l2 > 0:
+        named["L2"] = dataclasses.replace(clean, l2=l2)
+    if l1 > 0 and l2 > 0:
+        named["L1+L2"] = dataclasses.replace(clean, l1=l1, l2=l2)
+    if dropout > 0:
+        named["dropout"] = dataclasses.replace(clean, dropout=dropout)
+    return VariantSet.of(named, seeds)
+
+
+def cost_set(base: Experiment, l1: float, l2: float, seeds: int) -> VariantSet:
+    """none / L1 / L2 on one network, for timing: train it with separate=True (one run per
+    model), since stacked members share one clock."""
+    clean = dataclasses.replace(base, l1=0.0, l2=0.0, dropout=0.0)
+    named = {"none": clean, "L1": dataclasses.replace(clean, l1=l1), "L2": dataclasses.replace(clean, l2=l2)}
+    return VariantSet.of(named, seeds)
+
+
+def cost_table(summary: pd.DataFrame, epochs: pd.DataFrame, reference: str = "none") -> pd.DataFrame:
+    """Per run: seconds per epoch (compile excluded) and whether the run was trained alone.
+
+    Only runs trained alone (group_size 1) have a clock of their own; a run that came from a
+    stacked group is marked and must not be used as a timing.
+    """
+    cols = ["key", "variant", "seed", "time_per_epoch", "alone", "relative"]
+    if summary is None or summary.empty:
+        return pd.DataFrame(columns=cols)
+    t = epoch_times(epochs)[["key", "time_per_epoch"]]
+    df = summary[["key", "variant", "seed"]].merge(t, on="key", how="left")
+    sizes = summary.set_index("key")["group_size"] if "group_size" in summary else pd.Series(dtype=float)
+    df["alone"] = df["key"].map(sizes).fillna(1).astype(int) == 1
+    ref = df[(df["variant"] == reference) & df["alone"]]["time_per_epoch"].median()
+    df["relative"] = df["time_per_epoch"] / ref if ref and np.isfinite(ref) else np.nan
+    return df[cols]
+
+
+def cost_finding(table: pd.DataFrame, costly: str = "L1", cheap: str = "L2") -> dict[str, Any]:
+    """Is `costly` slower per epoch than `cheap` by more than the run-to-run spread?
+
+    Returns outcome ("holds" / "does not hold" / "inconclusive") with the medians, the ratio
+    and a sentence. Holds only if every timed `costly` run is slower than every `cheap` one;
+    does not hold if they overlap by a ratio within 5% or `costly` is the faster.
+    """
+    alone = table[table["alone"]] if "alone" in table else table
+    a = pd.to_numeric(alone.loc[alone["variant"] == costly, "time_per_epoch"], errors="coerce").dropna()
+    b = pd.to_numeric(alone.loc[alone["variant"] == cheap, "time_per_epoch"], errors="coerce").dropna()
+    if a.empty or b.empty:
+        return {"outcome": "inconclusive", "ratio": np.nan, "sentence": "Not enough separately timed runs."}
+    ratio = float(a.median() / b.median())
+    if a.min() > b.max():
+        outcome = "holds"
+        how = "every run of it was slower than every run of"
+    elif ratio <= 1.05 or a.max() < b.min():
+        outcome = "does not hold"
+        how = "it was not measurably slower than"
+    else:
+        outcome = "inconclusive"
+        how = "its runs overlap with those of"
+    sentence = (
+        f"{costly} took {a.median() * 1000:.1f} ms per epoch, {cheap} {b.median() * 1000:.1f} ms "
+        f"(ratio {ratio:.2f}): {how} {cheap} on this hardware."
+    )
+    return {"outcome": outcome, "ratio": ratio, "sentence": sentence}
+
+
+# -- batch normalization -------------------------------------------------------------------------
+def epochs_to_target(epochs: pd.DataFrame, target: float, metric: str = "val_accuracy") -> pd.DataFrame:
+    """Per run: the first epoch whose `metric` reaches `target` (NaN if it never does)."""
+    cols = ["key", "variant", "seed", "epochs_to_target", "reached"]
+    if epochs is None or epochs.empty or metric not in epochs:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for key, g in epochs.sort_values(["key", "epoch"]).groupby("key", sort=False):
+        hit = g[pd.to_numeric(g[metric], errors="coerce") >= target]
+        first = float(hit["epoch"].iloc[0]) if len(hit) else np.nan
+        rows.append(
+            {
+                "key": key,
+                "variant": g["variant"].iloc[0],
+                "seed": g["seed"].iloc[0],
+                "epochs_to_target": first,
+                "reached": bool(len(hit)),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def target_table(per_run: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per variant: mean and min/max epochs to target over the seeds that reached it, and how
+    many seeds reached it."""
+    cols = ["variant", "mean_epochs", "fastest", "slowest", "reached", "seeds"]
+    if per_run is None or per_run.empty:
+        return pd.DataFrame(columns=cols)
+    g = per_run.groupby("variant", sort=False)
+    out = pd.DataFrame(
+        {
+            "mean_epochs": g["epochs_to_target"].mean(),
+            "fastest": g["epochs_to_target"].min(),
+            "slowest": g["epochs_to_target"].max(),
+            "reached": g["reached"].sum().astype(int),
+            "seeds": g.size(),
+        }
+    ).reset_index()
+    return _ordered(out[cols], order)
+
+
+def lr_stability(
+    summary: pd.DataFrame, steps: pd.DataFrame, arm: str = "batch_norm", improve: float = 0.5
+) -> pd.DataFrame:
+    """Per (arm, learning rate): seeds, diverged seeds, mean final train loss, mean first-step
+    loss, and `stable`: no seed diverged and every seed ended below `improve` x its first loss.
+
+    "Did not blow up" alone is too lenient: a rate so large that the loss sits at chance level
+    without ever turning NaN has not trained either.
+    """
+    cols = [arm, "learning_rate", "seeds", "diverged", "final_train_loss", "start_loss", "stable"]
+    if summary is None or summary.empty or arm not in summary:
+        return pd.DataFrame(columns=cols)
+    start = (
+        steps.sort_values("step").groupby("key")["loss"].first()
+        if steps is not None and len(steps) and "loss" in steps
+        else pd.Series(dtype=float)
+    )
+    df = summary.assign(
+        _d=_diverged(summary),
+        _final=pd.to_numeric(summary["final_train_loss"], errors="coerce"),
+        _start=summary["key"].map(start).astype(float),
+    )
+    trained = ~df["_d"] & np.isfinite(df["_final"]) & (df["_final"] < improve * df["_start"].fillna(np.inf))
+    df = df.assign(_ok=trained)
+    rows = []
+    for (a, lr), g in df.groupby([arm, "learning_rate"], sort=False):
+        rows.append(
+            {
+                arm: a,
+                "learning_rate": float(lr),
+                "seeds": len(g),
+                "diverged": int(g["_d"].sum()),
+                "final_train_loss": g["_final"].mean(),
+                "start_loss": g["_start"].mean(),
+                "stable": bool(g["_ok"].all()),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols).sort_values([arm, "learning_rate"], kind="stable")
+
+
+def stable_edges(stability: pd.DataFrame, arm: str = "batch_norm") -> pd.DataFrame:
+    """Per arm: the largest stable learning rate of the sweep and the next rate above it (the
+    divergence edge lies between them). NaN when no rate was stable."""
+    cols = [arm, "largest_stable_lr", "first_unstable_lr", "rates"]
+    if stability is None or stability.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for a, g in stability.groupby(arm, sort=False):
+        g = g.sort_values("learning_rate")
+        ok = g[g["stable"]]
+        best = float(ok["learning_rate"].max()) if len(ok) else np.nan
+        above = g[g["learning_rate"] > best] if len(ok) else g
+        bad = above[~above["stable"]]
+        rows.append(
+            {
+                arm: a,
+                "largest_stable_lr": best,
+                "first_unstable_lr": float(bad["learning_rate"].min()) if len(bad) else np.nan,
+                "rates": len(g),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def init_spread(
+    summary: pd.DataFrame, arm: str = "batch_norm", knob: str = "init", metric: str = "final_val_loss"
+) -> pd.DataFrame:
+    """Per arm: how much the final metric moves across init schemes — range and std of the
+    per-init means (over seeds that did not diverge), the best and worst init, and how many
+    runs diverged. A diverged init counts as the worst: it is the most sensitive outcome."""
+    cols = [arm, "spread", "std", "best_init", "worst_init", "diverged", "inits"]
+    if summary is None or summary.empty or arm not in summary or knob not in summary:
+        return pd.DataFrame(columns=cols)
+    df = summary.assign(_d=_diverged(summary), _v=pd.to_numeric(summary[metric], errors="coerce"))
+    rows = []
+    for a, g in df.groupby(arm, sort=False):
+        ok = g[~g["_d"] & np.isfinite(g["_v"])]
+        means = ok.groupby(knob, sort=False)["_v"].mean()
+        lost = sorted(set(g[knob]) - set(means.index))
+        spread = float(means.max() - means.min()) if len(means) else np.nan
+        rows.append(
+            {
+                arm: a,
+                "spread": np.inf if lost else spread,
+                "std": float(means.std(ddof=0)) if len(means) else np.nan,
+                "best_init": means.idxmin() if len(means) else None,
+                "worst_init": lost[0] if lost else (means.idxmax() if len(means) else None),
+                "diverged": int(g["_d"].sum()),
+                "inits": g[knob].nunique(),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+# -- shared --------------------------------------------------------------------------------------
+def _diverged(df: pd.DataFrame) -> pd.Series:
+    if "diverged" not in df:
+        return pd.Series(False, index=df.index)
+    return df["diverged"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
+
+
+def _ordered(df: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
+    """Rows in the page's variant order (unlisted variants last), index reset."""
+    if not order or df.empty:
+        return df.reset_index(drop=True)
+    rank = {v: i for i, v in enumerate(order)}
+    key = df["variant"].map(lambda v: rank.get(v, math.inf))
+    return df.assign(_r=key).sort_values("_r", kind="stable").drop(columns="_r").reset_index(drop=True)
