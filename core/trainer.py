@@ -92,7 +92,6 @@ class GroupTrainer:
             use_l2=any(m.l2 > 0 for m in members),
             use_weight_decay=any(m.weight_decay > 0 for m in members),
         )
-        self.epochs = e.epochs
         tables = [schedule(m, self.steps) for m in members]
         self.lr_table = np.stack([t[0] for t in tables], axis=1)  # [steps total, K]
         self.mom_table = np.stack([t[1] for t in tables], axis=1)
@@ -112,8 +111,12 @@ class GroupTrainer:
         """Train all members. lr_table ([steps, K]) overrides the schedules (LR range test) and
         sets the number of steps; otherwise the members' epochs and schedules apply."""
         st, k = self.static, self.static.k
-        lr_table = self.lr_table if lr_table is None else np.asarray(lr_table, np.float32)
-        mom_table = self.mom_table if lr_table is self.lr_table else np.resize(self.mom_table, lr_table.shape)
+        if lr_table is None:
+            lr_table, mom_table = self.lr_table, self.mom_table
+        else:  # an LR sweep: each member keeps its constant momentum
+            lr_table = np.asarray(lr_table, np.float32)
+            momenta = np.array([m.resolved().momentum for m in self.members], np.float32)
+            mom_table = np.broadcast_to(momenta, lr_table.shape)
         total_steps = lr_table.shape[0]
         epochs = math.ceil(total_steps / self.steps)
         state = self._initial_state()
