@@ -220,12 +220,18 @@ def _data(r: Experiment, regression: bool, unknown_task: bool) -> str:
 
 
 def _split(r: Experiment, regression: bool) -> str:
-    stratify = "" if regression else "stratify=y, "
+    if regression:
+        size, stratify = "round(len(x) * val_fraction)", ""
+        note = "# Hold-out split as in the explorer (which rounds its size to the nearest row)."
+    else:
+        size, stratify = "max(round(len(x) * val_fraction), n_classes)", "stratify=y, "
+        note = "# Stratified hold-out as in the explorer: rounded to a row, at least one per class."
     return "\n".join(
         [
-            "# Hold-out split as in the explorer (which rounds its size to the nearest row).",
+            note,
+            f"n_val = {size}",
             "x_train, x_val, y_train, y_val = train_test_split(",
-            f"    x, y, test_size=round(len(x) * val_fraction), {stratify}random_state=seed",
+            f"    x, y, test_size=n_val, {stratify}random_state=seed",
             ")",
             "# Standardize with the training rows' statistics only: validation must not leak in.",
             "mean, std = x_train.mean(axis=0), x_train.std(axis=0)",

@@ -17,7 +17,7 @@ from core.spec import Experiment
 
 BN_MOMENTUM = 0.99  # Keras BatchNormalization defaults
 BN_EPSILON = 1e-3
-LEAKY_SLOPE = 0.2  # keras.layers.LeakyReLU default negative_slope
+LEAKY_SLOPE = 0.2  # keras.activations.leaky_relu default negative_slope (the layer defaults to 0.3)
 TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated at +-2 (Keras VarianceScaling)
 NORMAL_STD = {"normal_small": 0.01, "normal_large": 1.0}
 
