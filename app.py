@@ -13,4 +13,4 @@ for page in PAGES:
     )
 st.sidebar.caption(f"🖥️ {accelerator()}")
 st.session_state["badge_drawn"] = True
-st.navigation(sections).run()
+st.navigation(sections, position="hidden").run()  # ui.state draws the sidebar links

@@ -8,17 +8,19 @@ thresholds are named constants with the reason for their value next to them.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.results import ComparisonResult, RunResult
-from core.spec import MAX_WIDTH
+from core.spec import MAX_WIDTH, Comparison, Experiment, variant_label
+from core.topics_regularization import VariantSet
 
 # -- vanishing gradients -------------------------------------------------------------------------
 # A layer whose gradient is 100,000 times smaller than the output layer's moves 100,000 times
@@ -42,30 +44,30 @@ def layer_ratios(layers: pd.DataFrame, threshold: float = VANISH_RATIO) -> pd.Da
     df = layers[np.isfinite(layers["grad_norm"].astype(float))]
     if "layer_name" not in df:
         df = df.assign(layer_name="")
-    per_run = df.groupby(["variant", "key", "layer"], sort=False).agg(
-        grad_norm=("grad_norm", "mean"), layer_name=("layer_name", "first")
+    per_run = (
+        df.groupby(["variant", "key", "layer"], sort=False)
+        .agg(grad_norm=("grad_norm", "mean"), layer_name=("layer_name", "first"))
+        .reset_index()
     )
-    per_run = per_run.reset_index()
     last_layer = per_run.groupby("key")["layer"].transform("max")
     last = per_run[per_run["layer"] == last_layer].set_index("key")["grad_norm"]
     per_run["ratio"] = per_run["grad_norm"] / per_run["key"].map(last)
     per_run["flag"] = per_run["ratio"] < threshold
-
-    def geo(values: pd.Series) -> float:
-        v = values[values > 0]
-        return float(np.exp(np.log(v).mean())) if len(v) else 0.0
-
+    with np.errstate(divide="ignore"):  # a zero norm (dead layer) has log -inf: geometric mean 0
+        per_run["log_norm"] = np.log(per_run["grad_norm"].astype(float))
+        per_run["log_ratio"] = np.log(per_run["ratio"].astype(float))
     out = (
         per_run.groupby(["variant", "layer"], sort=False)
         .agg(
             layer_name=("layer_name", "first"),
-            grad_norm=("grad_norm", geo),
-            ratio=("ratio", geo),
+            log_norm=("log_norm", "mean"),
+            log_ratio=("log_ratio", "mean"),
             flagged_runs=("flag", "sum"),
             runs=("key", "nunique"),
         )
         .reset_index()
     )
+    out["grad_norm"], out["ratio"] = np.exp(out["log_norm"]), np.exp(out["log_ratio"])
     out["flagged"] = out["ratio"] < threshold
     out["flagged_runs"] = out["flagged_runs"].astype(int)
     return out[cols]
@@ -109,7 +111,8 @@ UNSTABLE_WINDOW = 10  # "lately": median of the previous 10 recorded batch losse
 # (inputs are standardized, so a weight of 100 turns a 1-sigma input into a pre-activation of 100).
 WEIGHT_GROWTH = 1.5
 WEIGHT_HUGE = 100.0
-# "Consistently above 1": every layer's gradient norm above 1 for this many recorded steps in a row.
+# "Consistently above 1": every layer's gradient norm above 1 for this many recorded steps in a row
+# (or for all of them, in a run that stopped sooner).
 GRAD_ABOVE = 1.0
 GRAD_STREAK = 20
 # "No traction": the training loss at the end of an epoch is no better than guessing the class
@@ -128,7 +131,8 @@ SIGNAL_HELP = {
     f"{UNSTABLE_REL:g} x its median over the previous {UNSTABLE_WINDOW} steps)",
     "weights": f"the total kernel norm grew {WEIGHT_GROWTH:g}x within one epoch, or some |w| exceeded "
     f"{WEIGHT_HUGE:g}",
-    "grads": f"every layer's gradient norm above {GRAD_ABOVE:g} for {GRAD_STREAK} recorded steps in a row",
+    "grads": f"every layer's gradient norm above {GRAD_ABOVE:g} for {GRAD_STREAK} recorded steps in a row "
+    "(or on every step of a run that stopped sooner)",
     "poor": "training loss at an epoch's end no better than guessing the class shares",
 }
 
@@ -225,10 +229,11 @@ def detect_grads(layers: pd.DataFrame) -> Fired:
     per_step = layers.groupby("step").agg(low=("grad_norm", "min"), epoch=("epoch", "first"))
     above = (per_step["low"] > GRAD_ABOVE).to_numpy()
     share = float(above.mean()) if len(above) else 0.0
+    need = min(GRAD_STREAK, len(above))  # a run that stopped early: all of its steps
     streak = 0
     for i, ok in enumerate(above):
         streak = streak + 1 if ok else 0
-        if streak == GRAD_STREAK:
+        if streak == need:
             step = int(per_step.index[i])
             return Fired("grads", True, step, int(per_step["epoch"].iloc[i]), f"{share:.0%} of steps")
     return Fired("grads", False, evidence=f"{share:.0%} of steps")
@@ -249,6 +254,36 @@ def detect_poor(epochs: pd.DataFrame, steps: pd.DataFrame, chance: float | None)
         if value >= chance:
             return Fired("poor", True, None, 1, f"last batches' loss {value:.3g} ≥ {chance:.3g}")
     return Fired("poor", False)
+
+
+def weight_growth(weights: pd.DataFrame) -> pd.DataFrame:
+    """Per run and epoch: the total kernel norm (all layers) and the largest |w|, long-form with
+    the identity columns kept, for a curve per variant."""
+    weights = pd.DataFrame() if weights is None else weights
+    ids = [c for c in ("key", "variant", "seed") if c in weights]
+    if weights.empty or "weight_norm" not in weights:
+        return pd.DataFrame(columns=[*ids, "epoch", "weight_norm", "weight_max_abs"])
+    return (
+        weights.assign(sq=np.square(weights["weight_norm"].astype(float)))
+        .groupby([*ids, "epoch"], sort=False)
+        .agg(sq=("sq", "sum"), weight_max_abs=("weight_max_abs", "max"))
+        .assign(weight_norm=lambda d: np.sqrt(d["sq"]))
+        .drop(columns="sq")
+        .reset_index()
+    )
+
+
+def fixes(baseline: Experiment) -> dict[str, dict[str, Any]]:
+    """The notes' remedies, one at a time, each as the knobs it changes on the blowing-up run:
+    clipnorm 1.0 and clipvalue 0.5 (their suggested defaults; Keras takes one or the other, so
+    each clears the other), a batch a quarter the size, and an L2 penalty."""
+    small = max(1, baseline.batch_size // 4)
+    return {
+        "clipnorm=1": {"clipnorm": 1.0, "clipvalue": 0.0},
+        "clipvalue=0.5": {"clipvalue": 0.5, "clipnorm": 0.0},
+        f"batch_size={small}": {"batch_size": small},
+        "l2=0.01": {"l2": 0.01},
+    }
 
 
 def detect(run: RunResult, chance: float | None) -> list[Fired]:
@@ -287,7 +322,7 @@ CLIP_WARN = 0.5  # clipping on most steps = a smaller learning rate (Tuning Play
 def clip_table(result: ComparisonResult, quantile: float = CLIP_QUANTILE) -> pd.DataFrame:
     """Per variant: the `quantile` of its per-step gradient norms (the clipnorm to try), its
     clipping setting, and the share of steps on which clipping fired (`warn` above CLIP_WARN)."""
-    cols = ["variant", "setting", "suggested_clipnorm", "clipped_share", "warn", "steps"]
+    cols = ["variant", "setting", "suggested_clipnorm", "clipped_share", "warn", "steps", "diverged"]
     summary = result.summary()
     rows = []
     for variant in result.variant_order():
@@ -298,7 +333,11 @@ def clip_table(result: ComparisonResult, quantile: float = CLIP_QUANTILE) -> pd.
         steps = pd.concat([r.frame("steps") for r in runs], ignore_index=True)
         e = runs[0].experiment
         setting = (
-            f"clipnorm={e.clipnorm:g}" if e.clipnorm > 0 else f"clipvalue={e.clipvalue:g}" if e.clipvalue > 0 else "off"
+            f"clipnorm={e.clipnorm:g}"
+            if e.clipnorm > 0
+            else f"clipvalue={e.clipvalue:g}"
+            if e.clipvalue > 0
+            else "off"
         )
         norms = steps["grad_norm"].astype(float) if "grad_norm" in steps else pd.Series(dtype=float)
         norms = norms[np.isfinite(norms)]
@@ -312,66 +351,48 @@ def clip_table(result: ComparisonResult, quantile: float = CLIP_QUANTILE) -> pd.
                 "clipped_share": share,
                 "warn": bool(share > CLIP_WARN) if math.isfinite(share) else False,
                 "steps": len(steps),
+                "diverged": sum(r.diverged for r in runs),
             }
         )
     return pd.DataFrame(rows, columns=cols)
 
 
-# -- several comparisons shown as one ----------------------------------------------------------
-@dataclass
-class LabelledResult(ComparisonResult):
-    """Runs of several comparisons under one set of variant labels, so every chart and table
-    that takes a ComparisonResult can show them side by side.
+# -- variant sets: several changes next to one baseline -------------------------------------------
+def expand(
+    comparison: Comparison, changes: Mapping[str, Mapping[str, Any]], baseline: str | None = "baseline"
+) -> tuple[VariantSet, list[str]]:
+    """Each named change applied to every variant of `comparison`, as one VariantSet (members
+    with one network shape still stack into one model), plus the names that had to be skipped.
 
-    Why: some variants cannot be one Comparison — equal-budget (depth, width) pairs are not a
-    cartesian product, and clipnorm with clipvalue is refused by Keras. Each is run as its own
-    comparison; this joins them. `comparison` is the first (the page's own), used for export.
+    Why not one Comparison: a Comparison is a cartesian product, and these sets are not — the
+    fixes of an exploding run one at a time (Keras refuses clipnorm together with clipvalue), or
+    (depth, width) pairs at an equal parameter budget. A label is "<change>" or, when the
+    comparison varies knobs itself, "<change> · <its variant>". A change that sets a knob the
+    comparison varies would silently override it, so it is skipped and named instead; a change
+    that reproduces a run already in the set is dropped (same run, same numbers).
     """
-
-    labels: dict[str, str] = field(default_factory=dict)  # run key -> variant label
-    order: list[str] = field(default_factory=list)
-    extra: dict[str, dict[str, Any]] = field(default_factory=dict)  # run key -> extra id columns
-
-    def _identity(self, run: RunResult) -> dict[str, Any]:
-        return {"key": run.key, "variant": self.labels[run.key], "seed": run.experiment.seed,
-                **self.extra.get(run.key, {})}  # fmt: skip
-
-    def variant_order(self) -> list[str]:
-        return list(self.order)
-
-    def aggregate(self) -> list[dict[str, Any]]:
-        raise NotImplementedError("aggregate() is per Comparison; use summary() of a LabelledResult")
-
-
-def combine(
-    parts: Iterable[tuple[str, ComparisonResult]], extra: Mapping[str, Mapping[str, Any]] | None = None
-) -> LabelledResult:
-    """Join (prefix, result) pairs: a run's label is "<prefix>" for a comparison without varied
-    knobs, else "<prefix> · <its variant>". A run met twice (the same key) is kept once, under
-    its first label. `extra` maps a prefix to identity columns added to its runs' rows."""
-    labels: dict[str, str] = {}
-    order: list[str] = []
-    runs: list[RunResult] = []
-    ids: dict[str, dict[str, Any]] = {}
-    first = None
-    replayed = 0
-    for prefix, result in parts:
-        first = first or result
-        replayed += result.replayed
-        summary = result.summary()
-        for i, run in enumerate(result.runs):
-            if run.key in labels:
+    items = ([(baseline, {})] if baseline else []) + list(changes.items())
+    named: dict[str, Experiment] = {}
+    keys: set[str] = set()
+    skipped: list[str] = []
+    for name, knobs in items:
+        clash = sorted(set(knobs) & set(comparison.varied))
+        if clash:
+            skipped.append(f"{name} (it sets {', '.join(clash)}, which is varied)")
+            continue
+        for variant in comparison.variants():
+            label = " · ".join(p for p in (name, variant_label(variant) if variant else "") if p)
+            try:
+                e = dataclasses.replace(comparison.baseline, **variant, **knobs)
+            except ValueError as err:
+                skipped.append(f"{label} ({err})")
                 continue
-            inner = summary.loc[i, "variant"] if result.comparison.varied else ""
-            label = " · ".join(p for p in (prefix, inner) if p) or "baseline"
-            labels[run.key] = label
-            ids[run.key] = dict((extra or {}).get(prefix, {}))
-            runs.append(run)
-            if label not in order:
-                order.append(label)
-    if first is None:
-        raise ValueError("combine needs at least one result")
-    return LabelledResult(first.comparison, runs, min(replayed, len(runs)), labels, order, ids)
+            if e.key not in keys:
+                keys.add(e.key)
+                named[label] = e
+    if not named:
+        raise ValueError("nothing left to train: " + "; ".join(skipped))
+    return VariantSet.of(named, comparison.seeds), skipped
 
 
 # -- wide vs deep: equal parameter budgets ------------------------------------------------------
@@ -398,7 +419,9 @@ def budget_width(budget: int, depth: int, n_features: int, n_outputs: int, batch
         else:
             hi = mid
     candidates = [w for w in (lo - 1, lo) if 1 <= w <= MAX_WIDTH]
-    return min(candidates, key=lambda w: (abs(n_params(n_features, n_outputs, w, depth, batch_norm) - budget), w))
+    return min(
+        candidates, key=lambda w: (abs(n_params(n_features, n_outputs, w, depth, batch_norm) - budget), w)
+    )
 
 
 @dataclass(frozen=True)
@@ -429,6 +452,11 @@ def equal_budget(
         n = n_params(n_features, n_outputs, w, depth, batch_norm)
         pairs.append(Pair(depth, w, n, n / budget - 1))
     return pairs
+
+
+def pair_changes(pairs: Iterable[Pair]) -> dict[str, dict[str, int]]:
+    """The pairs as named changes for `expand`: label "depth × width" -> its two knobs."""
+    return {p.label: {"depth": p.depth, "width": p.width} for p in pairs}
 
 
 def fit_table(result: ComparisonResult) -> pd.DataFrame:
@@ -511,6 +539,6 @@ def _ordered(df: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
     if not order or df.empty:
         return df.reset_index(drop=True)
     rank = {v: i for i, v in enumerate(order)}
-    return df.sort_values("variant", key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable").reset_index(
-        drop=True
-    )
+    return df.sort_values(
+        "variant", key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable"
+    ).reset_index(drop=True)

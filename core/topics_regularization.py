@@ -27,8 +27,6 @@ import pandas as pd
 from core.results import ComparisonResult, RunResult
 from core.spec import KNOBS, MAX_MEMBERS, Comparison, Experiment, check_memory, variant_label
 
-SPARSE = 1e-3  # |w| below this counts as zero (the trainer's sparsity threshold)
-
 
 # -- labelled variants ---------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -83,13 +81,11 @@ class VariantSet:
     def n_members(self) -> int:
         return len(self.named) * self.seeds
 
-    @property
+    @functools.cached_property
     def varied(self) -> tuple[str, ...]:
         """Knobs whose value differs between variants: they become frame columns."""
         return tuple(
-            k
-            for k in KNOBS
-            if k != "seed" and len({getattr(e.resolved(), k) for _, e in self.named}) > 1
+            k for k in KNOBS if k != "seed" and len({getattr(e.resolved(), k) for _, e in self.named}) > 1
         )
 
     def members(self) -> list[Experiment]:
@@ -99,11 +95,18 @@ class VariantSet:
         return [{k: getattr(e, k) for k in self.varied} for _, e in self.named]
 
     @functools.cached_property
-    def _label_of_key(self) -> dict[str, str]:
-        return {m.key: label for label, e in self.named for m in self._repeat(e)}
+    def _labels_by_run(self) -> dict[Experiment | str, str]:
+        """Label by experiment (as built and as stored, i.e. resolved) and by key: hashing an
+        Experiment is cheap, computing its key (canonical JSON + SHA-256) is not."""
+        out: dict[Experiment | str, str] = {}
+        for label, e in self.named:
+            for m in self._repeat(e):
+                out[m] = out[m.resolved()] = out[m.key] = label
+        return out
 
     def label_of(self, e: Experiment) -> str:
-        return self._label_of_key.get(e.key, "?")
+        found = self._labels_by_run.get(e)
+        return found if found is not None else self._labels_by_run.get(e.key, "?")
 
     def to_dict(self) -> dict[str, Any]:
         return {"variants": {label: e.to_dict() for label, e in self.named}, "seeds": self.seeds}
@@ -252,9 +255,10 @@ def gaps(summary: pd.DataFrame) -> pd.DataFrame:
 def batch_table(
     summary: pd.DataFrame, epochs: pd.DataFrame, steps: pd.DataFrame, order: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """Per variant (batch size): the batch actually used, steps per epoch, seconds per epoch,
-    the mean update norm per step, its noise (coefficient of variation over steps) and the
-    ground covered per epoch (mean update norm x steps), averaged over seeds."""
+    """Per variant (batch size): the batch actually used, the learning rate (when it varies, e.g.
+    under the linear scaling rule), steps per epoch, seconds per epoch, the mean update norm per
+    step, its noise (coefficient of variation over steps) and the ground covered per epoch
+    (mean update norm x steps), averaged over seeds."""
     cols = [
         "variant", "batch_size_used", "learning_rate", "steps_per_epoch", "time_per_epoch",
         "update_norm", "update_noise", "update_per_epoch", "val_accuracy_std", "generalization_gap",
@@ -279,7 +283,9 @@ def batch_table(
         rows.append(
             {
                 "variant": variant,
-                "batch_size_used": int(runs["batch_size_used"].iloc[0]) if "batch_size_used" in runs else None,
+                "batch_size_used": int(runs["batch_size_used"].iloc[0])
+                if "batch_size_used" in runs
+                else None,
                 "learning_rate": lr,
                 "steps_per_epoch": spe,
                 "time_per_epoch": float(times.get(variant, np.nan)),
@@ -290,7 +296,10 @@ def batch_table(
                 "generalization_gap": alive["generalization_gap"].mean(),
             }
         )
-    return _ordered(pd.DataFrame(rows, columns=cols), order)
+    out = pd.DataFrame(rows, columns=cols)
+    if "learning_rate" not in summary:  # not varied: the same for every row, said elsewhere
+        out = out.drop(columns="learning_rate")
+    return _ordered(out, order)
 
 
 # -- regularization ------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def _dataset_picker(key: str) -> None:
         st.session_state[wkey] = choice
         return
     upload = st.file_uploader(
-        "CSV: numeric feature columns and a label column", type=["csv"], key=f"{key}.csv"
+        "CSV: numeric feature columns and a label column", type=["csv"], key=f"{key}.upload"
     )
     if upload is None:
         return

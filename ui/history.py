@@ -180,5 +180,6 @@ def delete(keys: list[str], key: str) -> None:
                        on_click=_delete, args=(key,))  # fmt: skip
         cols[1].button("Cancel", key=f"{key}.no", on_click=_cancel, args=(key,))
         return
-    st.button(f"🗑️ Delete {len(keys)} selected run(s)…", key=f"{key}.delete", disabled=not keys,
+    label = f"🗑️ Delete {len(keys)} selected run(s)…" if keys else "🗑️ Delete selected runs…"
+    st.button(label, key=f"{key}.delete", disabled=not keys,
               on_click=_ask, args=(key, keys))  # fmt: skip

@@ -60,5 +60,8 @@ def decode(params: Mapping[str, list[str]], preset: Comparison) -> Comparison:
             vary[name] = [v for v in values.split(",") if v.strip()]
     seeds = preset.seeds
     if "seeds" in params:
-        seeds = parse_knob("epochs", params["seeds"][-1])  # an integer, validated by Comparison
+        text = params["seeds"][-1].strip()
+        if not text.isdigit():
+            raise ValueError(f"seeds={text[:20]!r} is not a whole number")
+        seeds = int(text)  # its range is checked by Comparison
     return Comparison.of(baseline, vary, seeds)

@@ -24,10 +24,27 @@ def setup(title: str, icon: str = "🧪") -> None:
     st.session_state.setdefault("comparisons", {})  # page key -> Comparison last asked for
     if not st.session_state.pop("badge_drawn", False):  # app.py draws it when it ran first
         st.sidebar.caption(f"🖥️ {accelerator()}")
+    _sidebar_links()
     st.sidebar.caption("Runs are stored and replay instantly for everyone.")
     notice = store().notice
     if notice:
         st.sidebar.warning(notice)
+
+
+def _sidebar_links() -> None:
+    """Our grouped page list. Drawn by every page (not by st.navigation, which is hidden) so a
+    deep link on a fresh server, which skips app.py, shows the same navigation."""
+    from ui.nav import PAGES
+    from ui.panels import page_link
+
+    section = None
+    with st.sidebar:
+        for page in PAGES:
+            if page.section != section:
+                section = page.section
+                if section:
+                    st.caption(section.upper())
+            page_link(page)
 
 
 @st.cache_resource(show_spinner=False)

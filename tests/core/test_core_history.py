@@ -1,4 +1,5 @@
-"""core.history: filtering stored runs, finding what differs, and overlay frames for any runs."""
+"""core.history (tests/core/test_core_history.py: the page test owns test_history.py): filtering stored
+runs, finding what differs, and overlay frames for any runs."""
 
 import math
 
