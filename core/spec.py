@@ -9,6 +9,7 @@ shell) with a message that names the knob, instead of surfacing later as a Tenso
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -95,7 +96,7 @@ class Experiment:
     def to_json(self) -> str:
         return json.dumps(self.resolved().to_dict(), sort_keys=True, separators=(",", ":"))
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Stable identity of the run: hash of the canonical JSON plus the code version."""
         payload = f"{CODE_VERSION}|{self.to_json()}".encode()

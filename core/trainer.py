@@ -432,7 +432,7 @@ def compiled(st: Static):
             arrays = {n: a.write(s, rec[n]) for n, a in arrays.items()}
         return state, {n: a.stack() for n, a in arrays.items()}
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=XLA_STEP, reduce_retracing=True)  # XLA compiles per shape: 3-5 s on CPU
     def eval_fn(state, data, idx, mask):
         x = (tf.gather(data["x"], idx) - data["mean"][:, None, :]) * data["inv_std"][:, None, :]
         y = tf.gather(data["y"], idx)

@@ -36,7 +36,7 @@ def evaluate(claim: Claim, dataset: str, train: bool) -> tuple[Verdict, list[Com
     status = training_status(f"{claim.id}: running its comparison(s)…") if train else nullcontext()
     with status as report:
         for comparison in claim.comparisons(dataset):
-            results.append(run_comparison(comparison, store(), report))
+            results.append(run_comparison(comparison, store(), report, separate=claim.separate))
     return claim.decide(results), results
 
 

@@ -77,10 +77,8 @@ def export_panel(result: ComparisonResult, key: str) -> None:
             "Comparison (JSON)", json.dumps(result.comparison.to_dict(), indent=2), "comparison.json",
             "application/json", key=f"{key}.json",
         )  # fmt: skip
-        runs = {
-            f"{result.summary().loc[i, 'variant']} · seed {r.experiment.seed}": r
-            for i, r in enumerate(result.runs)
-        }
+        variants = result.summary()["variant"]
+        runs = {f"{variants[i]} · seed {r.experiment.seed}": r for i, r in enumerate(result.runs)}
         label = st.selectbox("Keras code for this run", list(runs), key=f"{key}.snippet")
         st.code(keras_snippet(runs[label].experiment), language="python")
         st.caption("Run it anywhere with TensorFlow installed. Same knobs, plain Keras; the explorer "
