@@ -10,8 +10,8 @@ from contextlib import nullcontext
 
 import pandas as pd
 import streamlit as st
-from core.claims import Claim, Verdict, claims_for
 
+from core.claims import Claim, Verdict, claims_for
 from core.results import ComparisonResult
 from core.runner import run_comparison
 from ui import charts
