@@ -70,7 +70,8 @@ class ComparisonResult:
                 continue
             f = f.copy()
             for col, value in reversed(list(self._identity(run).items())):
-                f.insert(0, col, value)
+                if col not in f:  # e.g. the steps frame's own (scheduled) momentum column wins
+                    f.insert(0, col, value)
             parts.append(f)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

@@ -226,16 +226,16 @@ def detect_weights(weights: pd.DataFrame) -> Fired:
 def detect_grads(layers: pd.DataFrame) -> Fired:
     if layers is None or layers.empty or "grad_norm" not in layers:
         return Fired("grads", False)
-    per_step = layers.groupby("step").agg(low=("grad_norm", "min"), epoch=("epoch", "first"))
-    above = (per_step["low"] > GRAD_ABOVE).to_numpy()
+    by_step = layers.groupby("step", sort=True)
+    low = by_step["grad_norm"].min()  # the smallest layer's norm: above 1 means every layer is
+    epoch = by_step["epoch"].first().to_numpy()
+    above = (low > GRAD_ABOVE).to_numpy()
     share = float(above.mean()) if len(above) else 0.0
     need = min(GRAD_STREAK, len(above))  # a run that stopped early: all of its steps
-    streak = 0
-    for i, ok in enumerate(above):
-        streak = streak + 1 if ok else 0
-        if streak == need:
-            step = int(per_step.index[i])
-            return Fired("grads", True, step, int(per_step["epoch"].iloc[i]), f"{share:.0%} of steps")
+    run_ends = np.flatnonzero(np.convolve(above.astype(int), np.ones(need, int), "valid") == need)
+    if len(run_ends):
+        i = int(run_ends[0]) + need - 1
+        return Fired("grads", True, int(low.index[i]), int(epoch[i]), f"{share:.0%} of steps")
     return Fired("grads", False, evidence=f"{share:.0%} of steps")
 
 
@@ -254,23 +254,6 @@ def detect_poor(epochs: pd.DataFrame, steps: pd.DataFrame, chance: float | None)
         if value >= chance:
             return Fired("poor", True, None, 1, f"last batches' loss {value:.3g} ≥ {chance:.3g}")
     return Fired("poor", False)
-
-
-def weight_growth(weights: pd.DataFrame) -> pd.DataFrame:
-    """Per run and epoch: the total kernel norm (all layers) and the largest |w|, long-form with
-    the identity columns kept, for a curve per variant."""
-    weights = pd.DataFrame() if weights is None else weights
-    ids = [c for c in ("key", "variant", "seed") if c in weights]
-    if weights.empty or "weight_norm" not in weights:
-        return pd.DataFrame(columns=[*ids, "epoch", "weight_norm", "weight_max_abs"])
-    return (
-        weights.assign(sq=np.square(weights["weight_norm"].astype(float)))
-        .groupby([*ids, "epoch"], sort=False)
-        .agg(sq=("sq", "sum"), weight_max_abs=("weight_max_abs", "max"))
-        .assign(weight_norm=lambda d: np.sqrt(d["sq"]))
-        .drop(columns="sq")
-        .reset_index()
-    )
 
 
 def fixes(baseline: Experiment) -> dict[str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Widgets of the gradient and architecture pages (vanishing, exploding, wide vs deep): a depth
-slider that feeds the comparison builder, a runner for sets of comparisons, dataset facts, and
-the tables that show core.topics_gradients' numbers. The computations live in core; here they
-are only drawn.
+slider that feeds the comparison builder, the run rule for variant sets, dataset facts, the
+random-label section, and the tables that show core.topics_gradients' numbers. The computations
+live in core; here they are drawn.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from core import data
-from core.claims import CLAIMS, VERDICTS, Claim, Verdict, fmt, run_claim
 from core.results import ComparisonResult
-from core.runner import run_comparison
-from core.spec import MAX_DEPTH, Comparison, Experiment
+from core.spec import BUNDLED_DATASETS, MAX_DEPTH, TOY_DATASETS, Comparison, Experiment
 from core.topics_gradients import (
     CLIP_WARN,
     SIGNAL_HELP,
@@ -23,11 +21,16 @@ from core.topics_gradients import (
     VANISH_RATIO,
     Pair,
     class_shares,
+    equal_budget,
+    expand,
+    memorization_table,
+    n_params,
+    pair_changes,
     shuffled_labels_csv,
 )
 from core.topics_regularization import VariantSet, labelled
-from ui.run import auto, run, stored_count, training_status
-from ui.state import store
+from ui import charts, panels
+from ui.run import auto, run, stored_count
 
 
 # -- inputs -------------------------------------------------------------------------------------
@@ -170,7 +173,11 @@ def detection_panel(table: pd.DataFrame) -> None:
         st.dataframe(
             evidence.rename(columns=lambda c: c.removesuffix(" evidence")), hide_index=True, width="stretch"
         )
-    st.caption(" · ".join(f"**{SIGNALS[k]}**: {SIGNAL_HELP[k]}" for k in SIGNALS))
+    st.caption(
+        " · ".join(f"**{SIGNALS[k]}**: {SIGNAL_HELP[k]}" for k in SIGNALS)
+        + ". The notes' sixth sign, weights turning NaN, cannot show here: a run is stopped at the step its "
+        "loss blows up, before the NaN reaches the weights. Gradient norms are recorded per layer, not per node."
+    )
 
 
 def clip_panel(table: pd.DataFrame) -> None:
@@ -189,7 +196,7 @@ def clip_panel(table: pd.DataFrame) -> None:
         width="stretch",
         column_config={
             "setting": st.column_config.TextColumn("clipping"),
-            "suggested_clipnorm": st.column_config.NumberColumn("p90 grad norm → clipnorm", format="%.3g"),
+            "suggested_clipnorm": st.column_config.NumberColumn("p90 grad norm → clipnorm", format="%.2e"),
             "clipped_share": st.column_config.NumberColumn("steps clipped", format="percent"),
             "warn": st.column_config.CheckboxColumn(f"> {CLIP_WARN:.0%}"),
             "steps": st.column_config.NumberColumn("steps recorded"),
@@ -203,7 +210,7 @@ def clip_panel(table: pd.DataFrame) -> None:
 # -- wide vs deep ----------------------------------------------------------------------------------
 WIDE_DEFAULT = 256
 DEPTH_CHOICES = (1, 2, 3, 4, 6, 8, 12, 16)
-DEPTHS_DEFAULT = (1, 3, 8)  # wide, moderately deep, very deep: one compiled model each
+DEPTHS_DEFAULT = (1, 4)  # one wide, one deep: each depth is its own compiled model (~4 s cold)
 
 
 def budget_inputs(key: str) -> tuple[int, list[int]]:
@@ -283,101 +290,38 @@ def memorization_panel(table: pd.DataFrame) -> None:
     )
 
 
-# -- claims overview -------------------------------------------------------------------------------
-VERDICT_TEXT = {"holds": "✅ holds", "does not hold": "❌ does not hold", "inconclusive": "🟠 inconclusive"}
-NOT_RUN = "not run"
-
-
-@st.cache_resource(show_spinner=False)
-def _probed() -> set[tuple[str, str]]:
-    """(claim, dataset) whose preset needed a range test that this server process has run, so
-    asking for the preset again is instant (core.claim_rules caches the probe per process)."""
-    return set()
-
-
-def claim_keys(claim: Claim, dataset: str) -> tuple[str, ...] | None:
-    """Member keys of the claim's presets on `dataset`; None when finding them would train (a
-    claim whose preset starts with an LR range test, not yet run in this process)."""
-    if claim.probe and (claim.id, dataset) not in _probed():
-        return None
-    return tuple(dict.fromkeys(m.key for c in claim.comparisons(dataset) for m in c.members()))
-
-
-@st.cache_data(show_spinner=False, max_entries=1024)
-def _replayed_verdict(claim_id: str, dataset: str, keys: tuple[str, ...]) -> Verdict:
-    """Replay a claim whose runs are all stored and decide it. Keyed by the run keys, which
-    name immutable stored results, so a cached verdict can never go stale; a deleted run makes
-    the caller see the claim as not run before it gets here."""
-    claim = CLAIMS[claim_id]
-    return claim.decide([run_comparison(c, store()) for c in claim.comparisons(dataset)], dataset)
-
-
-def stored_verdict(claim: Claim, dataset: str) -> Verdict | str | None:
-    """The claim's verdict on `dataset` when its runs are all stored; None when not run; a
-    message when the claim cannot be set up on this dataset."""
-    try:
-        keys = claim_keys(claim, dataset)
-    except ValueError as err:
-        return f"n/a: {err}"
-    if keys is None or len(store().has(keys)) < len(keys):
-        return None
-    return _replayed_verdict(claim.id, dataset, keys)
-
-
-def claim_row(claim: Claim, dataset: str, outcome: Verdict | str | None) -> dict[str, str]:
-    page = f"/{claim.topic}"
-    if isinstance(outcome, Verdict):
-        numbers = "; ".join(f"{k} = {fmt(v)}" for k, v in outcome.numbers.items())
-        return {"id": claim.id, "topic": claim.topic, "claim": claim.text, "verdict": VERDICT_TEXT[outcome.verdict],
-                "numbers": numbers, "sentence": outcome.sentence, "page": page}  # fmt: skip
-    text = outcome if isinstance(outcome, str) else NOT_RUN
-    return {"id": claim.id, "topic": claim.topic, "claim": claim.text, "verdict": text, "numbers": "",
-            "sentence": "", "page": page}  # fmt: skip
-
-
-def claims_rows(dataset: str) -> list[dict[str, str]]:
-    return [claim_row(c, dataset, stored_verdict(c, dataset)) for c in CLAIMS.values()]
-
-
-def verdict_counts(rows: list[dict[str, str]]) -> None:
-    cols = st.columns(4)
-    for col, (label, text) in zip(
-        cols, [*((v, VERDICT_TEXT[v]) for v in VERDICTS), ("not run yet", NOT_RUN)]
-    ):
-        n = sum(r["verdict"] == text or (text == NOT_RUN and r["verdict"].startswith("n/a")) for r in rows)
-        col.metric(label, n)
-
-
-def claims_table(rows: list[dict[str, str]], dataset: str) -> None:
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "id": st.column_config.TextColumn("id", width="small"),
-            "topic": st.column_config.TextColumn("topic", width="small"),
-            "claim": st.column_config.TextColumn("claim (our words)", width="large"),
-            "verdict": st.column_config.TextColumn(f"verdict on {dataset}"),
-            "numbers": st.column_config.TextColumn("the numbers", width="large"),
-            "sentence": st.column_config.TextColumn("in a sentence", width="large"),
-            "page": st.column_config.LinkColumn("topic page", display_text=r"^/(.*)$"),
-        },
+def memorization_section(key: str, comparison: Comparison, wide: int, depths: list[int]) -> None:
+    """The random-label test: the page's recipe and depths on a label-shuffled copy of a dataset
+    (its own pick: 2-D toys memorize very slowly), trained from a button, replayed once stored."""
+    cols = st.columns(3)
+    name = cols[0].selectbox(
+        "dataset to shuffle", (*BUNDLED_DATASETS, *TOY_DATASETS), key=f"{key}.mem_dataset"
     )
-
-
-def run_all(dataset: str, rows: list[dict[str, str]], redraw) -> None:
-    """Run every claim that has no verdict on `dataset` yet (stored ones are skipped, and
-    stored runs inside a claim replay), redrawing the table after each claim."""
-    todo = [i for i, r in enumerate(rows) if r["verdict"] == NOT_RUN]
-    with training_status(f"Running {len(todo)} claim(s) on {dataset}…") as report:
-        overall = st.progress(0.0, text=f"0 of {len(todo)} claims")
-        for n, i in enumerate(todo, start=1):
-            claim = list(CLAIMS.values())[i]
-            try:
-                outcome: Verdict | str = run_claim(claim.id, dataset, store(), report)
-                _probed().add((claim.id, dataset))
-            except ValueError as err:
-                outcome = f"n/a: {err}"
-            rows[i] = claim_row(claim, dataset, outcome)
-            overall.progress(n / len(todo), text=f"{n} of {len(todo)} claims · {claim.id} done")
-            redraw(rows)
+    n = int(cols[1].number_input("examples", 50, 2000, 500, step=50, key=f"{key}.mem_n"))
+    epochs = int(cols[2].number_input("epochs", 5, 200, 60, step=5, key=f"{key}.mem_epochs"))
+    noise = comparison.baseline.noise
+    facts = dataset_facts(name, n, noise)
+    pairs = equal_budget(wide, depths, facts["n_features"], facts["n_outputs"])
+    shuffled = shuffled_dataset(name, n, noise)
+    budget = n_params(facts["n_features"], facts["n_outputs"], wide, 1)
+    st.caption(
+        f"On {name} the budget of a 1 × {wide} net is {budget:,} parameters; pairs: "
+        f"{', '.join(f'{p.label} ({p.n_params:,})' for p in pairs)}. Shuffled copy: `{shuffled}`."
+    )
+    base = dataclasses.replace(comparison.baseline, dataset=shuffled, n_samples=n, epochs=epochs)
+    try:
+        variants, _ = expand(dataclasses.replace(comparison, baseline=base), pair_changes(pairs), None)
+    except ValueError as err:
+        st.error(f"The memorization test cannot run with these settings: {err}")
+        return
+    note = (
+        f"{variants.n_members} runs × {epochs} epochs: press the button to train them (stored for everyone)."
+    )
+    memo = on_demand(variants, f"{key}.memo", "Run the memorization test", note)
+    if memo is None:
+        return
+    memorization_panel(memorization_table(memo, max(facts["class_shares"])))
+    panels.chart(
+        charts.train_val_curves(memo.frame("epochs"), "accuracy", memo.summary(), memo.variant_order())
+    )
+    replay_caption(memo)

@@ -42,13 +42,22 @@ def groups(comparison: Comparison | VariantSet) -> int:
     return len({m.group_key for m in comparison.members()})
 
 
-def curves_three_ways(result: ComparisonResult, key: str, default_metric: str = "val_loss") -> None:
+def curves_three_ways(
+    result: ComparisonResult,
+    key: str,
+    default_metric: str = "val_loss",
+    epochs: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
+) -> None:
     """Curves with seed bands against epochs, optimizer steps or training seconds.
 
     Seconds leave out each group's first-epoch tracing/compilation (core.epoch_times), which
-    is paid once per network shape and would otherwise dominate short runs.
+    is paid once per network shape and would otherwise dominate short runs. Pass the frames
+    when the page already has them: building them again is a noticeable share of a replay.
     """
-    summary, order = result.summary(), result.variant_order()
+    summary = result.summary() if summary is None else summary
+    epochs = result.frame("epochs") if epochs is None else epochs
+    order = result.variant_order()
     cols = st.columns([2, 3, 1])
     metrics = list(panels.METRICS)
     metric = cols[0].selectbox(
@@ -60,7 +69,7 @@ def curves_three_ways(result: ComparisonResult, key: str, default_metric: str = 
     )
     x = cols[1].radio("x axis", list(X_AXES), horizontal=True, key=f"{key}.x")
     log_y = cols[2].toggle("log y", value=False, key=f"{key}.log")
-    epochs = with_steps(training_clock(result.frame("epochs")), summary)
+    epochs = with_steps(training_clock(epochs), summary)
     panels.chart(
         charts.curves(epochs, metric=metric, x=X_AXES[x], summary=summary, variant_order=order, log_y=log_y)
     )

@@ -1,0 +1,61 @@
+"""Claims overview: every claim of the notes with its latest verdict, decided from stored runs."""
+
+import streamlit as st
+
+from core.claims import CLAIMS
+from core.spec import DATASETS
+from ui import claims_overview as topic
+from ui import panels
+from ui.nav import PAGES
+from ui.state import setup
+
+setup("Claims overview", "✅")
+st.title("✅ Claims overview")
+st.markdown(
+    "Every claim of the study notes, in our own words, next to what the runs say about it. A verdict is "
+    "never written down: it is computed from a claim's preset runs (several seeds each) by a fixed rule, "
+    "**holds**, **does not hold**, or **inconclusive** when the effect is within the seed-to-seed spread. "
+    "Verdicts below are replayed from the run store (no training); a claim whose runs are not all stored "
+    "shows as *not run*. The same claim can hold on one dataset and not on another: pick one. "
+    "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
+    "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8); "
+    "each topic page links the papers behind its claims."
+)
+cols = st.columns([2, 3, 2, 3])
+dataset = cols[0].selectbox("dataset", DATASETS, index=DATASETS.index("digits"), key="claims.dataset")
+others = cols[1].multiselect(
+    "also show verdicts on", [d for d in DATASETS if d != dataset], key="claims.others"
+)
+run_clicked = cols[2].button(f"Run all on {dataset}", key="claims.run_all", type="primary", icon="▶️")
+cols[3].caption(
+    f"Trains every claim without a verdict on {dataset} (stored runs replay; {len(CLAIMS)} claims, "
+    "minutes on this CPU) and stores the runs for everyone."
+)
+status, counts, table = st.container(), st.container(), st.empty()
+rows = topic.claims_rows(dataset, others)
+
+
+def redraw(latest: list[dict[str, str]]) -> None:
+    with table.container():
+        topic.claims_table(latest, dataset)
+
+
+if run_clicked:
+    with status:
+        topic.run_all(dataset, rows, redraw)
+with counts:
+    topic.verdict_counts(rows)
+redraw(rows)
+st.caption(
+    "MO2 is decided in the optimizer sandbox (a quadratic ravine, no network), so its verdict needs no "
+    "stored runs. LR4's preset starts with a short LR range test, so its runs are found only after that "
+    "test has run once in this server process (here or on the learning-rate page)."
+)
+
+st.subheader("Topic pages")
+cols = st.columns(3)
+topics = list(dict.fromkeys(c.topic for c in CLAIMS.values()))
+for i, page in enumerate(p for p in PAGES if p.path.removeprefix("pages/").removesuffix(".py") in topics):
+    with cols[i % 3]:
+        panels.page_link(page)
+        st.caption(", ".join(c.id for c in CLAIMS.values() if f"pages/{c.topic}.py" == page.path))

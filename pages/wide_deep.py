@@ -1,0 +1,77 @@
+"""Wide vs deep: networks with the same number of parameters, spent on width or on depth."""
+
+import streamlit as st
+
+from core.spec import Experiment
+from core.topics_gradients import equal_budget, expand, fit_table, pair_changes
+from ui import charts, claims_block, panels
+from ui import topic_gradients as topic
+from ui.builder import Preset, comparison_builder
+from ui.state import setup
+
+setup("Wide vs deep", "🏗️")
+st.title("🏗️ Wide vs deep")
+st.markdown(
+    "One hidden layer wide enough can fit any reasonable function, but the notes warn that very wide, "
+    "shallow nets are good at memorizing the training points and poorer at generalizing, while depth "
+    "builds features level by level. To compare fairly, every network below gets the **same parameter "
+    "budget**: the page computes, for each depth, the width whose parameter count matches the wide net's. "
+    "The memorization test trains the same kind of pairs on randomly shuffled labels, where nothing can be "
+    "learned, only memorized ([Zhang et al. 2017](https://arxiv.org/abs/1611.03530)). "
+    "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
+    "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
+)
+# A small 2-D training set that needs a curved boundary: room to overfit or underfit, and
+# decision boundaries to look at. Adam gets every shape trained within 30 epochs; two depths by
+# default because each shape is its own compiled model (add 2, 8, ... above the table).
+PRESET = Preset(
+    Experiment(dataset="spiral", n_samples=400, epochs=30, optimizer="adam", learning_rate=0.01), {}, seeds=2
+)
+comparison, clicked = comparison_builder(
+    "wide_deep",
+    PRESET,
+    knobs=("n_samples", "noise", "epochs", "learning_rate", "optimizer", "activation", "l2"),
+)
+wide, depths = topic.budget_inputs("wide_deep")
+facts = topic.dataset_facts(*topic.data_of(comparison.baseline))
+pairs = equal_budget(wide, depths, facts["n_features"], facts["n_outputs"])
+topic.pairs_table(pairs)
+st.caption("Changing the width or the depths shows the new pairs at once; press Run above to train them.")
+try:
+    variants, skipped = expand(comparison, pair_changes(pairs), baseline=None)
+    preset = PRESET.comparison()
+    f0 = topic.dataset_facts(*topic.data_of(preset.baseline))
+    default, _ = expand(preset, pair_changes(equal_budget(topic.WIDE_DEFAULT, topic.DEPTHS_DEFAULT,
+                                                          f0["n_features"], f0["n_outputs"])), baseline=None)  # fmt: skip
+except ValueError as err:
+    st.error(f"Not run: {err}")
+    st.stop()
+if skipped:
+    st.caption("Left out: " + "; ".join(skipped))
+result = topic.run_set(variants, "wide_deep", clicked, default)
+
+if result is not None:
+    order, summary = result.variant_order(), result.summary()
+    st.subheader("Train vs validation accuracy")
+    topic.fit_panel(fit_table(result))
+    panels.chart(charts.train_val_curves(result.frame("epochs"), "accuracy", summary, order))
+    if facts["is_2d"]:
+        st.subheader("Decision boundaries")
+        st.caption(
+            "P(class 1) over the input plane, mean over seeds; dots are the data (training and validation)."
+        )
+        panels.chart(charts.decision_boundary(result.frame("boundary"), facts["points"], order, columns=4))
+    panels.standard(result, "wide_deep", metric="val_accuracy")
+
+st.subheader("Memorization test: random labels")
+st.markdown(
+    "The same recipe on a copy of the data whose labels are randomly permuted. Nothing links an input to "
+    "its label any more, so validation accuracy should stay at chance; whatever the training accuracy "
+    "gains is memorization, and how fast each network reaches 100% measures its capacity to memorize. "
+    "The spec has no random-label switch: the page registers the shuffled copy as an uploaded CSV "
+    "(content-addressed, so every visitor gets the same table and the same stored runs) and trains on it. "
+    "2-D toy data with random labels is very slow to memorize, so this test defaults to digits (64 features)."
+)
+topic.memorization_section("wide_deep", comparison, wide, depths)
+
+claims_block.show("wide_deep", comparison.baseline.dataset)

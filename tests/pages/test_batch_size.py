@@ -1,0 +1,62 @@
+"""Batch-size page: the default sweep renders its three x axes, seed spread and update norms;
+a changed comparison runs; the linear-LR toggle retrains with scaled rates; a new session
+replays; a claim gets a verdict."""
+
+import json
+
+PAGE = "pages/batch_size.py"
+
+
+def specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def submit(at, label: str = "Run"):
+    return next(b for b in at.button if b.label == label)
+
+
+def table_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_defaults_render_three_ways_and_replay(app_test):
+    at = app_test(PAGE).run()
+    assert not at.exception, at.exception
+    text = json.dumps(specs(at))
+    assert "final_val_accuracy" in text and "generalization_gap" in text and "update_norm" in text
+    assert "time_per_epoch" in text
+    spread = table_with(at, "range")
+    assert list(spread["variant"]) == [f"batch_size={b}" for b in (8, 32, 128, 800)]
+    assert (spread["seeds"] == 5).all()  # five seeds by default: the page is about variance
+    steps = table_with(at, "steps_per_epoch").set_index("variant")["steps_per_epoch"]
+    assert steps["batch_size=8"] > steps["batch_size=128"] > steps["batch_size=800"] == 1  # full batch
+    at.radio(key="batch_size.x").set_value("optimizer step").run()
+    assert not at.exception
+    assert json.dumps(specs(at)[0]).count('"title": "step"') >= 1
+    again = app_test(PAGE).run()  # a new session replays everything
+    assert not again.exception
+    assert any("20 of 20 runs replayed from the store" in c.value for c in again.caption)
+
+
+def test_changed_comparison_and_linear_lr_rule(app_test):
+    at = app_test(PAGE).run()
+    at.text_input(key="batch_size.values0").input("8, 128")
+    at.number_input(key="batch_size.seeds").set_value(2)
+    submit(at).click().run()
+    assert not at.exception, at.exception
+    assert list(table_with(at, "range")["variant"]) == ["batch_size=8", "batch_size=128"]
+    at.toggle(key="batch_size.scale_lr").set_value(True).run()  # asks before training a new set
+    assert not at.exception
+    assert any("press Run" in i.value for i in at.info)
+    submit(at).click().run()
+    assert not at.exception, at.exception
+    rates = table_with(at, "update_noise").set_index("variant")["learning_rate"]
+    assert rates["batch_size=8"] == 0.05 * 8 / 32 and rates["batch_size=128"] == 0.05 * 128 / 32
+
+
+def test_claim_run_gives_a_verdict(app_test):
+    at = app_test(PAGE).run()
+    at.button(key="claim.BS3.digits").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))

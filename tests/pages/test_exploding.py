@@ -1,0 +1,62 @@
+"""Exploding-gradients page: the preset blows up and the fixes sit next to it, with the detection
+panel, the gradient histogram and the clipping share; a changed baseline runs; a new session
+replays; a claim's Run button gives a verdict."""
+
+import json
+
+from core.topics_gradients import SIGNALS
+
+PAGE = "pages/exploding.py"
+LABELS = ["baseline", "clipnorm=1", "clipvalue=0.5", "batch_size=16", "l2=0.01"]
+
+
+def specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def table_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_preset_blows_up_and_clipping_saves_it(app_test):
+    at = app_test(PAGE).run()
+    assert not at.exception, at.exception
+    detection = table_with(at, SIGNALS["nan"])
+    assert list(dict.fromkeys(detection["variant"])) == LABELS and len(detection) == 10
+    nan = detection.set_index(["variant", "seed"])[SIGNALS["nan"]]
+    assert all(nan.loc["baseline"].str.startswith("step")), "the preset must blow up on every seed"
+    assert all(nan.loc["clipnorm=1"] == "—") and all(nan.loc["clipvalue=0.5"] == "—")
+    clip = table_with(at, "clipped_share").set_index("variant")
+    assert clip.loc["baseline", "setting"] == "off" and clip.loc["clipnorm=1", "setting"] == "clipnorm=1"
+    assert 0 <= clip.loc["clipnorm=1", "clipped_share"] <= 1
+    assert clip.loc["clipnorm=1", "warn"] == (clip.loc["clipnorm=1", "clipped_share"] > 0.5)
+    hist = next(s for s in specs(at) if "gradient norm per step" in json.dumps(s))
+    assert hist["facet"]["row"]["field"] == "variant"
+    marks = [m["mark"]["type"] if isinstance(m["mark"], dict) else m["mark"] for m in hist["spec"]["layer"]]
+    assert marks == ["bar", "rule", "text"]  # histogram, the p90 threshold and its label
+    assert any("smaller learning rate" in w.value for w in at.warning) == bool(clip["warn"].any())
+
+
+def test_changed_baseline_runs(app_test):
+    at = app_test(PAGE).run()
+    at.number_input(key="exploding.learning_rate").set_value(0.001)
+    at.number_input(key="exploding.seeds").set_value(1)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert not at.exception, at.exception
+    detection = table_with(at, SIGNALS["nan"])
+    assert list(detection["variant"]) == LABELS and set(detection["seed"]) == {0}
+
+
+def test_second_session_replays_from_the_store(app_test):
+    app_test(PAGE).run()
+    again = app_test(PAGE).run()
+    assert not again.exception
+    assert any("10 of 10 runs replayed from the store" in c.value for c in again.caption)
+
+
+def test_claim_run_gives_a_verdict(app_test):
+    at = app_test(PAGE).run()
+    at.button(key="claim.EG1.digits").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))

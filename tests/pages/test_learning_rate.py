@@ -1,0 +1,75 @@
+"""Learning-rate page: the sweep renders with its per-run classification, a changed sweep runs,
+a new session replays, the range test and "Train at these" work, and a claim gets a verdict."""
+
+import json
+
+from core.topics_lr import STATUSES
+
+PAGE = "pages/learning_rate.py"
+
+
+def specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def submit(at, label: str):
+    """The form submit button with this label (AppTest lists them among the buttons)."""
+    return next(b for b in at.button if b.label == label)
+
+
+def test_defaults_render_classified_sweep(app_test):
+    at = app_test(PAGE).run()
+    assert not at.exception, at.exception
+    text = json.dumps(specs(at))
+    assert '"learning_rate' in text and "train_loss" in text  # the sweep's curves
+    assert json.dumps(list(STATUSES)) in text  # the status colour scale, fixed domain
+    tables = [d.value for d in at.dataframe]
+    status = next(t for t in tables if "status" in t.columns and "oscillating" in t.columns)
+    assert len(status) == 7 and all(any(s in v for s in STATUSES) for v in status["status"])
+    assert any("epochs" in t.columns and "reached" in t.columns for t in tables)  # LR2
+
+
+def test_changed_sweep_runs(app_test):
+    at = app_test(PAGE).run()
+    at.text_input(key="learning_rate.values0").input("0.01, 0.1, 30")
+    at.number_input(key="learning_rate.seeds").set_value(1)
+    submit(at, "Run").click().run()
+    assert not at.exception, at.exception
+    status = next(
+        d.value for d in at.dataframe if "status" in d.value.columns and "diverged" in d.value.columns
+    )
+    assert list(status["variant"]) == ["learning_rate=0.01", "learning_rate=0.1", "learning_rate=30"]
+    assert "diverged" in status["status"].iloc[-1]  # lr=30 blows up on any of our datasets
+
+
+def test_second_session_replays_from_the_store(app_test):
+    app_test(PAGE).run()
+    again = app_test(PAGE).run()
+    assert not again.exception
+    assert any("14 of 14 runs replayed from the store" in c.value for c in again.caption)
+
+
+def test_range_test_and_train_at_the_suggestion(app_test):
+    at = app_test(PAGE).run()
+    submit(at, "Run the range test").click().run()
+    assert not at.exception, at.exception
+    finder = [s for s in specs(at) if "learning rate" in json.dumps(s) and "smoothed" in json.dumps(s)]
+    assert finder, "the loss-vs-LR chart"
+    layers = [m for s in finder for m in s.get("layer", [])]
+    marks = {m["mark"]["type"] if isinstance(m["mark"], dict) else m["mark"] for m in layers if "mark" in m}
+    assert {"rule", "text", "point"} <= marks  # suggestion rules + labels, the stop square
+    assert any("slope" in json.dumps(s) for s in specs(at))  # the derivative panel
+    suggestions = next(d.value for d in at.dataframe if "steepest" in d.value.columns)
+    assert len(suggestions) == 2 and {"valley", "minimum"} <= set(suggestions.columns)  # vs batch norm
+    at.button(key="learning_rate.trial_go").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert "By mean final validation loss over seeds" in said
+
+
+def test_claim_run_gives_a_verdict(app_test):
+    at = app_test(PAGE).run()
+    at.button(key="claim.LR1.digits").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))

@@ -1,0 +1,69 @@
+"""Optimizers page: the sandbox draws paths, closed forms and the (α, β) map with no training; the
+momentum comparison runs and replays; the schedules comparison draws LR and momentum under the
+loss; a claim gets a verdict."""
+
+import json
+
+PAGE = "pages/optimizers.py"
+
+
+def specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def submit(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def sandbox_table(at):
+    return next(d.value for d in at.dataframe if "steps_to_tol" in d.value.columns)
+
+
+def test_defaults_render_sandbox_and_network(app_test):
+    at = app_test(PAGE).run()
+    assert not at.exception, at.exception
+    text = json.dumps(specs(at))
+    assert '"optimizer"' in text and '"x0' in text  # contour map with the optimizers' paths
+    assert '"beta' in text and '"rate' in text  # the (α, β) stability map
+    assert '"momentum' in text and "train_loss" in text  # the real network's curves
+    table = sandbox_table(at)
+    assert {"sgd", "momentum", "nesterov", "rmsprop", "adam", "momentum at α*, β*"} == set(table["optimizer"])
+    assert any("Closed forms" in m.value for m in at.markdown)
+    assert any(c.value.startswith("9 runs ·") for c in at.caption)
+
+
+def test_sandbox_slider_and_changed_comparison(app_test):
+    at = app_test(PAGE).run()
+    before = sandbox_table(at)
+    at.select_slider(key="optimizers.kappa").set_value(200).run()
+    after = sandbox_table(at)
+    assert not at.exception and not before.equals(after)  # a harder ravine, other numbers
+    at.text_input(key="optimizers.values0").input("0, 0.95")
+    at.number_input(key="optimizers.seeds").set_value(2)
+    submit(at, "Run").click().run()
+    assert not at.exception, at.exception
+    summary = next(
+        d.value for d in at.dataframe if "diverged" in d.value.columns and "seeds" in d.value.columns
+    )
+    assert list(summary["variant"]) == ["momentum=0", "momentum=0.95"]
+    again = app_test(PAGE).run()  # a new session: the default comparison replays
+    assert not again.exception
+    assert any("9 of 9 runs replayed from the store" in c.value for c in again.caption)
+
+
+def test_schedules_draw_lr_and_momentum(app_test):
+    at = app_test(PAGE).run()
+    next(b for b in at.button if b.label == "Run" and b.form_id == "optimizers.sched_form").click().run()
+    assert not at.exception, at.exception
+    sched = [s for s in specs(at) if "vconcat" in s]
+    assert sched, "LR and momentum panels (one_cycle cycles the momentum)"
+    fields = json.dumps(sched[0])
+    assert '"lr"' in fields and '"momentum"' in fields
+
+
+def test_claim_run_gives_a_verdict(app_test):
+    at = app_test(PAGE).run()
+    at.button(key="claim.MO2.digits").click().run()
+    assert not at.exception, at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
