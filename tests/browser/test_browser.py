@@ -92,7 +92,7 @@ def test_run_chart_share_link_replays(app_server, chromium):
     settle(page)
     assert_no_exception(page)
     if topic:  # through the app's navigation, as a person clicks it
-        page.locator("[data-testid=stSidebarNav] a").filter(has_text=TITLES[topic]).first.click()
+        page.locator("[data-testid=stSidebar] a").filter(has_text=TITLES[topic]).first.click()
         page.wait_for_url(f"**/{topic}*", timeout=WAIT_MS)
         settle(page)
         assert_no_exception(page)

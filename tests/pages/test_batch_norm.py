@@ -4,15 +4,9 @@ verdict."""
 
 import json
 
+from tests.app_helpers import specs, table_with
+
 PAGE = "pages/batch_norm.py"
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def table_with(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_defaults_render_and_replay(app_test):

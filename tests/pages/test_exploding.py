@@ -5,17 +5,10 @@ replays; a claim's Run button gives a verdict."""
 import json
 
 from core.topics_gradients import SIGNALS
+from tests.app_helpers import specs, table_with
 
 PAGE = "pages/exploding.py"
 LABELS = ["baseline", "clipnorm=1", "clipvalue=0.5", "batch_size=16", "l2=0.01"]
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def table_with(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_preset_blows_up_and_clipping_saves_it(app_test):

@@ -4,16 +4,10 @@ work from their buttons; a new session replays; a claim gets a verdict."""
 
 import json
 
+from tests.app_helpers import specs, table_with
+
 PAGE = "pages/regularization.py"
 VARIANTS = ["none", "L1", "L2", "L1+L2", "dropout"]
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def table_with(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_defaults_render_five_variants_and_replay(app_test):

@@ -4,19 +4,9 @@ a claim's Run button gives a verdict."""
 
 import json
 
+from tests.app_helpers import specs, submit, table_with
+
 PAGE = "pages/vanishing.py"
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def submit(at, label: str = "Run"):
-    return next(b for b in at.button if b.label == label)
-
-
-def table_with(at, column: str):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_defaults_draw_heatmap_ratio_and_flag_sigmoid(app_test):
