@@ -417,22 +417,27 @@ def compiled(st: Static):
         return new_state, record
 
     if XLA_STEP:
-        train_step = tf.function(train_step, jit_compile=True)
+        train_step = tf.function(train_step, jit_compile=True, autograph=False)
 
-    @tf.function(reduce_retracing=True)
+    names = ("loss", "grad_norm", "update_norm", "clipped", "alive", "layer_grad")
+    dtypes = (tf.float32, tf.float32, tf.float32, tf.bool, tf.bool, tf.float32)
+
+    # autograph=False and an explicit while_loop: tracing is paid on every new shape, and
+    # autograph's source conversion of the whole step was most of it.
+    @tf.function(reduce_retracing=True, autograph=False)
     def epoch_fn(state, data, hyper, perm, lrs, moms, active, step0):
-        arrays = {
-            n: tf.TensorArray(d, size=st.steps)
-            for n, d in (("loss", tf.float32), ("grad_norm", tf.float32), ("update_norm", tf.float32),
-                         ("clipped", tf.bool), ("alive", tf.bool), ("layer_grad", tf.float32))
-        }  # fmt: skip
-        for s in tf.range(st.steps):
+        def body(s, state, arrays):
             idx = tf.reshape(perm[:, s * st.batch : (s + 1) * st.batch], (st.k, st.batch))  # static shape
             state, rec = train_step(state, data, hyper, idx, lrs[s], moms[s], active[s], step0 + s)
-            arrays = {n: a.write(s, rec[n]) for n, a in arrays.items()}
-        return state, {n: a.stack() for n, a in arrays.items()}
+            return s + 1, state, tuple(a.write(s, rec[n]) for n, a in zip(names, arrays))
 
-    @tf.function(jit_compile=XLA_STEP, reduce_retracing=True)  # XLA compiles per shape: 3-5 s on CPU
+        arrays = tuple(tf.TensorArray(d, size=st.steps) for d in dtypes)
+        _, state, arrays = tf.while_loop(
+            lambda s, *_: s < st.steps, body, (tf.constant(0), state, arrays), parallel_iterations=1
+        )
+        return state, {n: a.stack() for n, a in zip(names, arrays)}
+
+    @tf.function(jit_compile=XLA_STEP, reduce_retracing=True, autograph=False)  # XLA: 3-5 s a shape on CPU
     def eval_fn(state, data, idx, mask):
         x = (tf.gather(data["x"], idx) - data["mean"][:, None, :]) * data["inv_std"][:, None, :]
         y = tf.gather(data["y"], idx)
@@ -453,7 +458,7 @@ def compiled(st: Static):
 
 @functools.cache
 def predict_fn(st: Static):
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def predict(state, x):
         params = state["params"]
         return forward(
