@@ -98,12 +98,15 @@ class _Gate:
                 self.slots.release()
 
     @contextmanager
-    def keys_held(self, keys: list[str]) -> Iterator[None]:
+    def keys_held(self, keys: list[str], on_wait: Callable[[int], None]) -> Iterator[None]:
+        """Hold the locks of these run keys (in key order: no deadlock between sessions); while
+        another session is training one of them, on_wait(1) every half second."""
         locks = [self.key_lock(k) for k in sorted(set(keys))]
         taken = []
         try:
             for lock in locks:
-                lock.acquire()
+                while not lock.acquire(timeout=0.5):
+                    on_wait(1)
                 taken.append(lock)
             yield
         finally:
@@ -155,8 +158,9 @@ def run_comparison(
         def on_wait(ahead: int, g=g, n=len(group)) -> None:
             report(Progress("waiting", g, len(groups), n, ahead=ahead))
 
-        with GATE.keys_held(keys), GATE.slot(on_wait):
+        with GATE.keys_held(keys, on_wait), GATE.slot(on_wait):
             done = store.get_many(keys) if store else {}
+            replayed += len(done)  # another session trained them while this one waited
             found.update(done)
             todo = [m for m in group if m.key not in done]
             if not todo:

@@ -57,7 +57,7 @@ def training_status(
             done = (p.group - 1 + (p.epoch / p.epochs if p.epochs else 0)) / max(p.groups, 1)
             if p.phase == "waiting":
                 note.info(
-                    f"Waiting for {p.ahead + 1} training(s) ahead of this one (one at a time on this machine)…"
+                    f"Waiting for {max(p.ahead, 1)} training(s) ahead of this one (one at a time on this machine)…"
                 )
             elif p.phase == "training":
                 eta = f" · about {p.eta:.0f} s left in this group" if p.eta is not None else ""

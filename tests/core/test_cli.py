@@ -85,3 +85,18 @@ def test_bad_input_from_the_shell_has_no_traceback():
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "width" in proc.stderr
     assert "tensorflow" not in proc.stderr.lower()  # refused before anything heavy was loaded
+
+
+def test_claim_json_contract(capsys):
+    assert main(["claim", "MO2", "--json"]) == 0  # decided in the NumPy sandbox: no training
+    record = json.loads(capsys.readouterr().out)
+    assert set(record) == {"id", "dataset", "verdict", "numbers", "sentence"}
+    assert record["id"] == "MO2" and record["dataset"] == "digits"
+    assert record["verdict"] in ("holds", "does not hold", "inconclusive")
+    assert record["numbers"] and record["sentence"].startswith(record["verdict"])
+
+
+def test_unknown_claim_lists_the_ids(capsys):
+    assert main(["claim", "XX9"]) == 2
+    err = capsys.readouterr().err
+    assert "XX9" in err and "LR1" in err and "WVD2" in err
