@@ -27,6 +27,7 @@ def _enable_memory_growth() -> list[str]:
 
 
 GPUS = _enable_memory_growth()
+tf.get_logger().setLevel("ERROR")  # retracing notices: expected once per new network shape
 
 
 def device_name() -> str:
