@@ -9,15 +9,13 @@ no TensorFlow, so the page replays without importing either the trainer or the f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from core.results import RunResult
-from core.spec import KNOBS, knob_type, variant_label
+from core.spec import KNOBS, knob_type, value_text, variant_label
 
 SHORT_KEY = 8  # characters of a run key shown to people: unique enough among thousands of runs
 # The numbers most people come for, first in the table and the metric pickers.
@@ -32,13 +30,6 @@ MAIN_METRICS = (
 NOT_METRICS = {"key", "created", "device", "code_version", "diverged", "diverged_step", "diverged_epoch"}
 # Fields of a run's epochs frame that identify it on an overlay chart (ui.charts.curves needs them).
 DIVERGED_FIELDS = ("diverged", "diverged_step", "diverged_epoch")
-
-
-def value_text(value: Any) -> str:
-    """How a knob value is written in filters and labels: 0.1 not 0.1000000001, True not 1."""
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:g}"
-    return "" if value is None else str(value)
 
 
 def varying(runs: pd.DataFrame, columns: Sequence[str] = KNOBS, exclude: Sequence[str] = ()) -> list[str]:

@@ -265,8 +265,7 @@ class Comparison:
                 f"this comparison has {n} runs ({self._shape()}); the limit is {MAX_MEMBERS}: "
                 "use fewer values or fewer seeds"
             )
-        self.members()  # validates every member experiment
-        check_memory(self.members())
+        check_memory(self.members())  # building the members validates every one of them
 
     @classmethod
     def of(
@@ -317,12 +316,16 @@ class Comparison:
         return cls.of(baseline, {k: list(v) for k, v in vary.items()}, seeds)
 
 
+def value_text(value: Any) -> str:
+    """How a knob value is written in labels, links and filters: 0.1 not 0.1000000001, True not 1."""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:g}"
+    return "" if value is None else str(value)
+
+
 def variant_label(variant: Mapping[str, Any]) -> str:
     """Human label of a variant: 'learning_rate=0.1, batch_size=32' (or 'baseline')."""
-    return (
-        ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in variant.items())
-        or "baseline"
-    )
+    return ", ".join(f"{k}={value_text(v)}" for k, v in variant.items()) or "baseline"
 
 
 def memory_budget_mb() -> float:

@@ -147,7 +147,7 @@ class GroupTrainer:
             if not state["alive"].numpy().any():
                 break
         seconds = time.perf_counter() - start
-        return self._results(state, step_rows, layer_rows, epoch_rows, weight_rows, seconds, eval_fn, data)
+        return self._results(state, step_rows, layer_rows, epoch_rows, weight_rows, seconds, data)
 
     def _initial_state(self) -> dict:
         st = self.static
@@ -244,7 +244,7 @@ class GroupTrainer:
         return out
 
     def _results(
-        self, state, step_rows, layer_rows, epoch_rows, weight_rows, seconds, eval_fn, data
+        self, state, step_rows, layer_rows, epoch_rows, weight_rows, seconds, data
     ) -> list[RunResult]:
         st = self.static
         steps_df = pd.concat(step_rows, ignore_index=True)

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from core import data
-from core.spec import CHOICES, DATASETS, KNOBS, Comparison, Experiment, knob_type
+from core.spec import CHOICES, DATASETS, KNOBS, Comparison, Experiment, knob_type, value_text
 from ui import share
 from ui.state import quick
 
@@ -69,7 +69,7 @@ def _seed_widgets(key: str, c: Comparison) -> None:
     vary = list(c.vary) + [(VARY_NONE, ())] * (2 - len(c.vary))
     for i, (name, values) in enumerate(vary):
         st.session_state[f"{key}.vary{i}"] = name
-        st.session_state[f"{key}.values{i}"] = ", ".join(share._text(v) for v in values)
+        st.session_state[f"{key}.values{i}"] = ", ".join(value_text(v) for v in values)
     st.session_state[f"{key}.seeds"] = c.seeds
 
 
@@ -157,7 +157,3 @@ def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) ->
     st.session_state["comparisons"][key] = comparison
     st.query_params.from_dict(share.encode(comparison, default))
     return comparison, True
-
-
-def is_default(key: str, comparison: Comparison, preset: Preset) -> bool:
-    return comparison == preset.comparison()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -113,7 +112,3 @@ def page_link(page: PageInfo) -> None:
         st.page_link(page.path, label=page.title, icon=page.icon)
     except StreamlitAPIException:
         st.markdown(f"{page.icon} [{page.title}](/{page.path.removeprefix('pages/').removesuffix('.py')})")
-
-
-def frame_or_empty(result: ComparisonResult | None, name: str) -> pd.DataFrame:
-    return result.frame(name) if result is not None else pd.DataFrame()

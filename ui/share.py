@@ -12,14 +12,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from core.spec import KNOBS, Comparison, parse_knob
+from core.spec import KNOBS, Comparison, parse_knob, value_text
 
 MAX_PARAM_CHARS = 300  # longer values are not a plausible link: refuse rather than parse
 OTHER_PARAMS = {"vary", "seeds", "claim", "tab"}  # ours besides the knobs; anything else is ignored
-
-
-def _text(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def encode(comparison: Comparison, preset: Comparison) -> dict[str, str | list[str]]:
@@ -28,9 +24,11 @@ def encode(comparison: Comparison, preset: Comparison) -> dict[str, str | list[s
     for name in KNOBS:
         value = getattr(comparison.baseline, name)
         if value != getattr(preset.baseline, name):
-            params[name] = _text(value)
+            params[name] = value_text(value)
     if comparison.vary != preset.vary:
-        params["vary"] = [f"{n}:{','.join(_text(v) for v in vs)}" for n, vs in comparison.vary] or ["none"]
+        params["vary"] = [f"{n}:{','.join(value_text(v) for v in vs)}" for n, vs in comparison.vary] or [
+            "none"
+        ]
     if comparison.seeds != preset.seeds:
         params["seeds"] = str(comparison.seeds)
     return params
