@@ -25,7 +25,7 @@ def _keras_fit_seconds(e: Experiment) -> float:
     import keras
 
     from core.data import load_dataset, make_split
-    from core.device import tf  # noqa: F401  (quiet TF before keras loads)
+    from core.training.device import tf  # noqa: F401  (quiet TF before keras loads)
 
     ds = load_dataset(e.dataset, e.n_samples, e.noise)
     split = make_split(ds, e.n_samples, e.val_fraction, e.seed)
@@ -58,7 +58,7 @@ def _stacked_seconds(members: list[Experiment]) -> float:
 
 def run(epochs: int = BENCH.epochs, sizes: tuple[int, ...] = (1, 8, 32)) -> dict[str, float]:
     """Measure and return the figures (also printed by main())."""
-    from core.device import tf
+    from core.training.device import tf
 
     tf.reduce_sum(tf.ones((8, 8)))  # TensorFlow start-up is paid here, by neither side
     base = dataclasses.replace(BENCH, epochs=epochs)
@@ -80,7 +80,7 @@ def run(epochs: int = BENCH.epochs, sizes: tuple[int, ...] = (1, 8, 32)) -> dict
 
 
 def main(epochs: int = BENCH.epochs) -> dict[str, float]:
-    from core.device import device_name
+    from core.training.device import device_name
 
     print(
         f"benchmark on {device_name()}: digits, {BENCH.depth} x {BENCH.width} relu, batch 32, {epochs} epochs, momentum SGD"

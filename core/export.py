@@ -16,7 +16,8 @@ import json
 import textwrap
 
 from core.data import GAUSSIAN_STD_PER_NOISE, TOY_SEED, DataUnavailable, load_dataset
-from core.schedules import (
+from core.spec import CSV_PREFIX, KNOBS, TOY_DATASETS, Comparison, Experiment
+from core.training.schedules import (
     CYCLIC_DIV,
     CYCLIC_HALF_EPOCHS,
     ONE_CYCLE_DIV,
@@ -25,9 +26,8 @@ from core.schedules import (
     ONE_CYCLE_WARMUP,
     STEP_DROPS,
 )
-from core.spec import CSV_PREFIX, KNOBS, TOY_DATASETS, Comparison, Experiment
 
-# Mirrors core.model.NORMAL_STD; not imported because core.model imports TensorFlow.
+# Mirrors core.training.model.NORMAL_STD; not imported because core.training.model imports TensorFlow.
 NORMAL_STD = {"normal_small": 0.01, "normal_large": 1.0}
 KERAS_OPTIMIZER = {
     "sgd": "SGD",
@@ -398,7 +398,7 @@ def _optimizer(r: Experiment) -> list[str]:
 
 
 def _one_cycle_class() -> str:
-    """core.schedules' one_cycle LR as a Keras schedule, computed per step like the explorer."""
+    """core.training.schedules' one_cycle LR as a Keras schedule, computed per step like the explorer."""
     warm, div, final = ONE_CYCLE_WARMUP, ONE_CYCLE_DIV, ONE_CYCLE_FINAL_DIV
     lines = [
         "class OneCycle(keras.optimizers.schedules.LearningRateSchedule):",
@@ -442,7 +442,7 @@ def _one_cycle_momentum_note(r: Experiment) -> list[str]:
 
 
 def _cyclic_class() -> str:
-    """core.schedules' triangular cyclic LR as a Keras schedule."""
+    """core.training.schedules' triangular cyclic LR as a Keras schedule."""
     lines = [
         "class Triangular(keras.optimizers.schedules.LearningRateSchedule):",
         f'    """Smith\'s triangular cyclic LR: linearly peak -> peak/{CYCLIC_DIV:g} -> peak, one half cycle',

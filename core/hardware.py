@@ -1,6 +1,6 @@
 """What the machine offers, found WITHOUT importing TensorFlow (the app's banner must be instant).
 
-TensorFlow's own view (core.device) decides where training runs; this is only the badge.
+TensorFlow's own view (core.training.device) decides where training runs; this is only the badge.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def run_lr_range(
 ) -> list[RangeTest]:
     """One range test per experiment (its learning_rate and schedule are ignored)."""
     from core.data import load_dataset
-    from core.trainer import GroupTrainer
+    from core.training.trainer import GroupTrainer
 
     lrs = lr_sweep(start_lr, end_lr, num_iter)
     out: dict[str, RangeTest] = {}

@@ -128,7 +128,7 @@ def groups_of(members: list[Experiment]) -> list[list[Experiment]]:
 def train(members: list[Experiment], progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
     """Train one stacked group now (no store, no locks): the fast path itself."""
     from core.data import load_dataset
-    from core.trainer import GroupTrainer
+    from core.training.trainer import GroupTrainer
 
     e = members[0]
     ds = load_dataset(e.dataset, e.n_samples, e.noise)

@@ -14,10 +14,11 @@ import hashlib
 import itertools
 import json
 import math
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from core.limits import MAX_DEPTH, MAX_EPOCHS, MAX_MEMBERS, MAX_SAMPLES, MAX_WIDTH, check_memory
 
 # Bump when a change to core alters the numbers a stored run would produce: old runs then no
 # longer match any key and are retrained instead of being replayed as if current.
@@ -34,16 +35,6 @@ BATCH_NORM = ("none", "before", "after")
 INITS = ("glorot_uniform", "he_normal", "lecun_normal", "normal_small", "normal_large")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 LR_SCHEDULES = ("constant", "step", "cosine", "one_cycle", "cyclic")
-
-# Public-app limits: large enough for every experiment in the notes, small enough that one
-# visitor cannot exhaust a 1-2 GB Community Cloud container.
-MAX_WIDTH = 1024
-MAX_DEPTH = 32
-MAX_EPOCHS = 200
-MAX_MEMBERS = 64
-MAX_SAMPLES = 70_000
-MEMORY_ENV = "WHATIF_MEMORY_MB"
-DEFAULT_MEMORY_MB = 1024
 
 
 @dataclass(frozen=True)
@@ -105,7 +96,7 @@ class Experiment:
     @property
     def group_key(self) -> tuple:
         """Members with equal group keys have the same network shape and data, so they can be
-        trained together as one stacked model (see core.trainer)."""
+        trained together as one stacked model (see core.training.trainer)."""
         r = self.resolved()
         return (
             r.dataset, r.n_samples, r.noise, r.val_fraction, r.width, r.depth, r.activation,
@@ -326,42 +317,3 @@ def value_text(value: Any) -> str:
 def variant_label(variant: Mapping[str, Any]) -> str:
     """Human label of a variant: 'learning_rate=0.1, batch_size=32' (or 'baseline')."""
     return ", ".join(f"{k}={value_text(v)}" for k, v in variant.items()) or "baseline"
-
-
-def memory_budget_mb() -> float:
-    try:
-        return float(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
-    except ValueError:
-        return float(DEFAULT_MEMORY_MB)
-
-
-def estimate_memory_mb(members: list[Experiment], n_features: int = 784, n_classes: int = 10) -> float:
-    """Rough upper bound of what training these members together needs, in MB.
-
-    Weights live ~6 times (weights, gradients, two optimizer slots, update, previous copy);
-    activations ~4 times per layer for a batch and for an evaluation chunk. Real data is counted
-    at its largest (MNIST-sized inputs) because the spec does not know the CSV shape yet.
-    """
-    groups: dict[tuple, list[Experiment]] = {}
-    for m in members:
-        groups.setdefault(m.group_key, []).append(m)
-    peak = 0.0
-    for group in groups.values():
-        e, k = group[0], len(group)
-        params = n_features * e.width + (e.depth - 1) * e.width * e.width + e.width * n_classes
-        weights = 6 * 4 * k * params
-        batch = min(e.batch_size, e.n_samples)
-        acts = 4 * 4 * k * (batch + 1024) * e.width * (e.depth + 1)
-        data = 4 * e.n_samples * n_features
-        peak = max(peak, (weights + acts + data) / 2**20)
-    return peak
-
-
-def check_memory(members: list[Experiment]) -> None:
-    need, budget = estimate_memory_mb(members), memory_budget_mb()
-    if need > budget:
-        raise ValueError(
-            f"this comparison needs about {need:,.0f} MB and the budget is {budget:,.0f} MB "
-            f"(set {MEMORY_ENV} to change it): shrink width, depth, batch_size or the number "
-            "of runs"
-        )

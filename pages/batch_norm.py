@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.spec import Comparison, Experiment
-from core.topics_regularization import (
+from core.topics.regularization import (
     epochs_to_target,
     gaps,
     init_spread,

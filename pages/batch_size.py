@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.spec import Experiment
-from core.topics_regularization import (
+from core.topics.regularization import (
     batch_table,
     epoch_times,
     full_batch,
@@ -12,7 +12,7 @@ from core.topics_regularization import (
     lr_scaled,
     seed_spread,
 )
-from core.topics_regularization import update_norm_by_epoch as update_norms
+from core.topics.regularization import update_norm_by_epoch as update_norms
 from ui import charts, claims_block, panels
 from ui import topic_regularization as topic
 from ui.builder import Preset, comparison_builder

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.spec import Experiment
-from core.topics_gradients import (
+from core.topics.gradients import (
     CLIP_QUANTILE,
     chance_loss,
     clip_table,

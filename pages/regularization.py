@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 from core.spec import Comparison, Experiment
-from core.topics_regularization import (
+from core.topics.regularization import (
     cost_finding,
     cost_set,
     cost_table,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.spec import Experiment
-from core.topics_gradients import VANISH_RATIO, layer_ratios, vanishing_summary
+from core.topics.gradients import VANISH_RATIO, layer_ratios, vanishing_summary
 from ui import charts, claims_block, panels
 from ui import topic_gradients as topic
 from ui.builder import Preset, comparison_builder

@@ -23,7 +23,7 @@ NOT_RUN = "not run"
 @st.cache_resource(show_spinner=False)
 def _probed() -> set[tuple[str, str]]:
     """(claim, dataset) whose preset needed a range test that this server process has run, so
-    asking for the preset again is instant (core.claim_rules caches the probe per process)."""
+    asking for the preset again is instant (core.claims.rules caches the probe per process)."""
     return set()
 
 

@@ -1,6 +1,6 @@
 """Widgets of the gradient and architecture pages (vanishing, exploding, wide vs deep): a depth
 slider that feeds the comparison builder, the run rule for variant sets, dataset facts, the
-random-label section, and the tables that show core.topics_gradients' numbers. The computations
+random-label section, and the tables that show core.topics.gradients' numbers. The computations
 live in core; here they are drawn.
 """
 
@@ -12,9 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from core import data
+from core.limits import MAX_DEPTH
 from core.results import ComparisonResult
-from core.spec import BUNDLED_DATASETS, MAX_DEPTH, TOY_DATASETS, Comparison, Experiment
-from core.topics_gradients import (
+from core.spec import BUNDLED_DATASETS, TOY_DATASETS, Comparison, Experiment
+from core.topics.gradients import (
     CLIP_WARN,
     SIGNAL_HELP,
     SIGNALS,
@@ -28,7 +29,7 @@ from core.topics_gradients import (
     pair_changes,
     shuffled_labels_csv,
 )
-from core.topics_regularization import VariantSet, labelled
+from core.topics.regularization import VariantSet, labelled
 from ui import charts, panels
 from ui.run import auto, run, stored_count
 

@@ -1,7 +1,7 @@
 """Sections shared by the learning-rate, optimizers and weight-decay pages.
 
 Why here and not in the pages: each section is a handful of widgets, a call into core (training
-through ui.run, measurements through core.topics_lr) and a few Altair charts. Kept together the
+through ui.run, measurements through core.topics.lr) and a few Altair charts. Kept together the
 pages stay short scripts, and the charts that only these pages draw (status colours, epochs to a
 target, the gap up to the divergence edge) live next to the sections that use them.
 Conventions follow ui.charts: long frames, non-finite values dropped, tooltips, a legend click
@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import sandbox, topics_lr
+from core import sandbox
 from core.results import ComparisonResult
 from core.spec import LR_SCHEDULES, Comparison, Experiment
+from core.topics import lr as topics_lr
 from ui import charts, panels
 from ui.charts import CROSS, empty_chart, fade, pick, tip
 from ui.run import run, stored_count

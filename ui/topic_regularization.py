@@ -1,6 +1,6 @@
 """Widgets and charts shared by the batch size, regularization and batch normalization pages.
 
-The numbers come from core.topics_regularization (pure, tested there); this module only draws.
+The numbers come from core.topics.regularization (pure, tested there); this module only draws.
 `on_demand` is the rule for a page's extra comparisons: they are too large to train on page
 load, so they train on a button click (with progress), and replay on load once stored.
 """
@@ -15,7 +15,7 @@ import streamlit as st
 
 from core.results import ComparisonResult
 from core.spec import Comparison
-from core.topics_regularization import VariantSet, gaps, labelled, training_clock, with_steps
+from core.topics.regularization import VariantSet, gaps, labelled, training_clock, with_steps
 from ui import charts, panels
 from ui.run import run, stored_count
 

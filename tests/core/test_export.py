@@ -24,8 +24,8 @@ import pytest
 
 from core.data import DATA_ENV, load_dataset, make_split, register_csv, split_sizes
 from core.export import KERAS_OPTIMIZER, comparison_json, keras_snippet
-from core.schedules import schedule
 from core.spec import TOY_DATASETS, Comparison, Experiment
+from core.training.schedules import schedule
 
 pytest.importorskip("keras")
 
@@ -249,7 +249,7 @@ def check_optimizer(e: Experiment, text: str, rec: dict) -> None:
 
 
 def check_schedule(e: Experiment, rec: dict) -> None:
-    """The snippet's LR per step is core.schedules' table (for Keras' number of steps)."""
+    """The snippet's LR per step is core.training.schedules' table (for Keras' number of steps)."""
     spe = rec["steps_per_epoch"]
     total = e.epochs * spe
     want = schedule(e, spe)[0]

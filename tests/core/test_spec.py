@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from core.spec import KNOBS, MAX_MEMBERS, Comparison, Experiment, estimate_memory_mb, variant_label
+from core.limits import MAX_MEMBERS, estimate_memory_mb
+from core.spec import KNOBS, Comparison, Experiment, variant_label
 
 DESIGN_KNOBS = [
     "dataset",

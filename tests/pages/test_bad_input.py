@@ -12,7 +12,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.spec import MAX_WIDTH
+from core.limits import MAX_WIDTH
 from tests.conftest import APP_TIMEOUT, ROOT
 
 TOPIC_PAGES = ("pages/learning_rate.py", "pages/batch_size.py")  # the first that exists is tested

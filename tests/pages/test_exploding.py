@@ -4,7 +4,7 @@ replays; a claim's Run button gives a verdict."""
 
 import json
 
-from core.topics_gradients import SIGNALS
+from core.topics.gradients import SIGNALS
 from tests.app_helpers import specs, table_with
 
 PAGE = "pages/exploding.py"

@@ -3,7 +3,7 @@ a new session replays, the range test and "Train at these" work, and a claim get
 
 import json
 
-from core.topics_lr import STATUSES
+from core.topics.lr import STATUSES
 
 PAGE = "pages/learning_rate.py"
 

@@ -3,7 +3,8 @@ message (ValueError), never an exception of another kind and never an eval."""
 
 import pytest
 
-from core.spec import MAX_WIDTH, Comparison, Experiment
+from core.limits import MAX_WIDTH
+from core.spec import Comparison, Experiment
 from ui import share
 
 PRESET = Comparison.of(Experiment(epochs=15), {"learning_rate": (0.001, 0.01, 0.1)}, seeds=3)

@@ -24,17 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core import optim
+from core.constants import EVAL_CHUNK
 from core.data import Dataset, make_split
-from core.device import GPUS, device_name, tf
-from core.model import BN_MOMENTUM, Shape, forward, init_member
 from core.results import RunResult
-from core.schedules import schedule
 from core.spec import Experiment
+from core.training import optim
+from core.training.device import GPUS, device_name, tf
+from core.training.model import BN_MOMENTUM, Shape, forward, init_member
+from core.training.schedules import schedule
 
 DIVERGENCE_FACTOR = 100.0  # loss this many times its first value = blown up
 MAX_STEP_ROWS = 2000  # per member, for the steps/layers frames
-EVAL_CHUNK = 1024  # examples per member per evaluation call
 TRAIN_EVAL_CAP = 1024  # train metrics on a fixed subset of at most this many training examples
 GRID = 50  # decision-boundary grid resolution per axis
 HIST_BINS = 30

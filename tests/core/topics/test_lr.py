@@ -1,4 +1,4 @@
-"""core.topics_lr on hand-made frames: each reading follows the numbers it is given."""
+"""core.topics.lr on hand-made frames: each reading follows the numbers it is given."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import topics_lr
 from core.sandbox import Quadratic, paths
+from core.topics import lr as topics_lr
 
 
 def run_frames(losses: dict[str, list[float]], finals: dict[str, float], diverged=()) -> tuple:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import optim
-from core.device import tf
-from core.schedules import schedule
 from core.spec import Experiment
+from core.training import optim
+from core.training.device import tf
+from core.training.schedules import schedule
 
 keras = pytest.importorskip("keras")
 

@@ -31,7 +31,7 @@ from core.data import (
 )
 from core.spec import CSV_PREFIX, TOY_DATASETS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         urls.append(getattr(request, "full_url", str(request)))
         raise urllib.error.URLError("[Errno -2] Name or service not known")
 
-    monkeypatch.setattr(data.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(data.downloaded.urllib.request, "urlopen", refuse)
     return urls
 
 
@@ -83,7 +83,7 @@ def test_toy_shape_classes_and_determinism(name: str) -> None:
     assert ds.is_2d and not ds.is_regression and ds.n_features == 2 and len(ds.feature_names) == 2
     assert not ds.x.flags.writeable  # the memoized copy is shared: nobody may edit it
 
-    data._toy.cache_clear()  # regenerate for real: the world must not depend on anything else
+    data.toy.load_toy.cache_clear()  # regenerate for real: the world must not depend on anything else
     again = load_dataset(name, n_samples=301, noise=0.2)
     assert again is not ds
     np.testing.assert_array_equal(again.x, ds.x)
@@ -285,7 +285,7 @@ def test_csv_classification_round_trip(tmp_path: Path) -> None:
     numeric = b"p,q\n1,2\n2,1\n1,2\n2,1\n"
     assert register_csv(numeric, "p") != register_csv(numeric, "q")  # the label is part of the name
 
-    data._uploaded.cache_clear()  # as a fresh process would
+    data.upload.load_upload.cache_clear()  # as a fresh process would
     ds = load_dataset(name)
     assert ds.name == name and ds.x.shape == (6, 2) and ds.x.dtype == np.float32
     assert ds.feature_names == ("a", "b")

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.limits import MAX_MEMBERS, check_memory
 from core.results import ComparisonResult, RunResult
-from core.spec import KNOBS, MAX_MEMBERS, Comparison, Experiment, check_memory, variant_label
+from core.spec import KNOBS, Comparison, Experiment, variant_label
 
 
 # -- labelled variants ---------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.device import tf
 from core.spec import Experiment
+from core.training.device import tf
 
 BN_MOMENTUM = 0.99  # Keras BatchNormalization defaults
 BN_EPSILON = 1e-3

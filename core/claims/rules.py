@@ -39,9 +39,10 @@ from core.claims import (
     table,
     volatility,
 )
+from core.limits import MAX_WIDTH
 from core.results import ComparisonResult
 from core.sandbox import Quadratic, closed_form, oscillation, run_path, steps_to_tolerance
-from core.spec import INITS, MAX_WIDTH, TOY_DATASETS, Comparison, Experiment
+from core.spec import INITS, TOY_DATASETS, Comparison, Experiment
 
 SEEDS = 3
 TOY_N = 500  # toy worlds are generated at this size

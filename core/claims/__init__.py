@@ -2,7 +2,7 @@
 
 A verdict is never written down. Each claim has a preset (the comparisons to train, adapted only
 through the dataset argument) and a decision rule that reads the finished runs; both live in
-core.claim_rules. Runs go through core.runner, so a stored run replays instead of retraining and a
+core.claims.rules. Runs go through core.runner, so a stored run replays instead of retraining and a
 claim decided in the app, the CLI or a test gives the same answer from the same runs.
 
 Also here: the small statistics every rule shares. Variants of one comparison that share a seed
@@ -76,13 +76,13 @@ class Claim:
 
     def comparisons(self, dataset: str = "digits", fast: bool = False) -> list[Comparison]:
         """The preset(s) for this dataset; fast=True shrinks epochs and samples for smoke tests."""
-        from core.claim_rules import PRESETS
+        from core.claims.rules import PRESETS
 
         return PRESETS[self.id](dataset, fast)
 
     def decide(self, results: list[ComparisonResult], dataset: str | None = None) -> Verdict:
         """Pure function of the runs: the same runs always give the same verdict."""
-        from core.claim_rules import RULES
+        from core.claims.rules import RULES
 
         if dataset is None:
             dataset = results[0].comparison.baseline.dataset if results else "sandbox"

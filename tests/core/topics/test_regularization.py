@@ -1,4 +1,4 @@
-"""core.topics_regularization on hand-made frames and specs: each number follows its inputs."""
+"""core.topics.regularization on hand-made frames and specs: each number follows its inputs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import topics_regularization as tr
 from core.results import ComparisonResult, RunResult
 from core.spec import Comparison, Experiment
+from core.topics import regularization as tr
 
 BASE = Experiment(n_samples=300, width=16, epochs=3)
 

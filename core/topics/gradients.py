@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.limits import MAX_WIDTH
 from core.results import ComparisonResult, RunResult
-from core.spec import MAX_WIDTH, Comparison, Experiment, variant_label
-from core.topics_regularization import VariantSet
+from core.spec import Comparison, Experiment, variant_label
+from core.topics.regularization import VariantSet
 
 # -- vanishing gradients -------------------------------------------------------------------------
 # A layer whose gradient is 100,000 times smaller than the output layer's moves 100,000 times
@@ -383,7 +384,7 @@ BUDGET_TOLERANCE = 0.05  # "within a few percent"; a pair further off is reporte
 
 
 def n_params(n_features: int, n_outputs: int, width: int, depth: int, batch_norm: bool = False) -> int:
-    """Trainable + BN parameters of our MLP, exactly as core.model.Shape.n_params counts them
+    """Trainable + BN parameters of our MLP, exactly as core.training.model.Shape.n_params counts them
     (kernels and biases of every dense layer, 2 x width per BN layer). Kept here, import-free of
     TensorFlow, so a page can size networks without loading it; a test pins the two together."""
     sizes = [n_features] + [width] * depth + [n_outputs]

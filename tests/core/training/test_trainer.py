@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from core.data import load_dataset
-from core.device import tf  # noqa: F401  (sets TF env before keras loads)
-from core.model import init_member
 from core.spec import Comparison, Experiment
-from core.trainer import GroupTrainer
+from core.training.device import tf  # noqa: F401  (sets TF env before keras loads)
+from core.training.model import init_member
+from core.training.trainer import GroupTrainer
 
 keras = pytest.importorskip("keras")
 

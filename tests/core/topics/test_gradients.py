@@ -1,4 +1,4 @@
-"""core.topics_gradients on hand-made frames: each rule the gradient pages apply, one case at a time."""
+"""core.topics.gradients on hand-made frames: each rule the gradient pages apply, one case at a time."""
 
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import topics_gradients as tg
 from core.results import ComparisonResult, RunResult
 from core.spec import Comparison, Experiment
+from core.topics import gradients as tg
 
 
 def layers_frame(norms_by_run: dict[tuple[str, int], list[float]], steps: int = 3) -> pd.DataFrame:
@@ -163,7 +163,7 @@ def test_expand_drops_a_change_that_is_already_the_baseline():
     [(64, 10, 256, 1, False), (2, 2, 13, 8, False), (30, 2, 7, 3, True), (784, 10, 1, 1, False)],
 )
 def test_n_params_matches_the_model(features, outputs, width, depth, bn):
-    from core.model import Shape
+    from core.training.model import Shape
 
     shape = Shape(features, outputs, width, depth, "relu", "before" if bn else "none", False)
     assert tg.n_params(features, outputs, width, depth, bn) == shape.n_params

@@ -9,7 +9,7 @@ per element), then decoupled weight decay (W -= W * weight_decay * lr), then the
 
 from __future__ import annotations
 
-from core.device import tf
+from core.training.device import tf
 
 RMSPROP_RHO = 0.9  # Keras defaults
 ADAM_BETA_2 = 0.999
