@@ -1,10 +1,36 @@
-"""Entry point: page config, navigation over the topic pages, and the device badge. Nothing else."""
+"""Entry point: page config, navigation over the topic pages, the device badge, and a head start
+on TensorFlow's import (5-7 s here) so a visitor's first Run does not wait for it."""
+
+import importlib
+import os
+import threading
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import TensorFlow
 
 import streamlit as st
 
 from core.hardware import accelerator
 from ui.nav import PAGES
 
+
+@st.cache_resource(show_spinner=False)
+def preload_training() -> threading.Thread | None:
+    """Import the training package (and with it TensorFlow) in a background thread, once per
+    server process, as soon as the first visitor arrives; the same entry module as the local
+    backend's, so a training that starts meanwhile waits on the import lock instead of importing
+    twice. Replays never need it, so WHATIF_PRELOAD_TF=0 turns this off where memory is tighter
+    than a visitor's patience; with the worker or Ray backend TensorFlow lives elsewhere."""
+    in_process = os.environ.get("WHATIF_BACKEND", "local") == "local"  # else training runs elsewhere
+    if not in_process or os.environ.get("WHATIF_PRELOAD_TF", "1") == "0":
+        return None
+    thread = threading.Thread(
+        target=importlib.import_module, args=("core.training.trainer",), name="preload-tf", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+preload_training()
 st.set_page_config(page_title="Hyperparameter what-if explorer", page_icon="🧪", layout="wide")
 sections: dict[str, list] = {}
 for page in PAGES:

@@ -1,13 +1,14 @@
 """Command line: everything the app shows can be reproduced from the shell.
 
-    python -m core compare [--dataset NAME] [--set KNOB=VALUE]... [--vary KNOB=V1,V2,...]...
-                           [--seeds N] [--out FILE.csv] [--json] [--no-store]
+    python -m core compare [--dataset NAME | --csv FILE --label COLUMN] [--set KNOB=VALUE]...
+                           [--vary KNOB=V1,V2,...]... [--seeds N] [--out FILE.csv] [--json] [--no-store]
     python -m core lr-find [--dataset NAME] [--set KNOB=VALUE]... [--json]
-    python -m core claim ID [--dataset NAME] [--json]
-    python -m core claims --all [--dataset NAME] [--json]
+    python -m core claim ID [--dataset NAME] [--seeds N] [--json]
+    python -m core claims --all [--dataset NAME|all] [--seeds N] [--json]
     python -m core bench [--epochs N]
 
-A bad knob, value or dataset prints one line on stderr and exits with code 2 (no traceback).
+A bad knob, value, dataset, CSV or --out path prints one line on stderr and exits with code 2 (no
+traceback), before anything trains; Ctrl-C prints one line and exits with code 130.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ import math
 import sys
 from typing import Any
 
+from core import backends
 from core.spec import Comparison, Experiment, variant_label
+
+MAX_CLAIM_SEEDS = 32  # claims: more seeds per arm than this would exceed the member limit of most presets
+
+
+INTERRUPTED = 130  # the shell's exit status for a process stopped by Ctrl-C (128 + SIGINT)
 
 
 class UsageError(ValueError):
@@ -31,8 +38,48 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise UsageError(f"{flag} expects KNOB=VALUE, got {item!r}")
+        if name.strip() in out:  # silently keeping the last one hid a typo
+            raise UsageError(f"{flag} {name.strip()} is given twice: give its value(s) once")
         out[name.strip()] = value
     return out
+
+
+def _csv_dataset(args: argparse.Namespace) -> str | None:
+    """--csv FILE --label COLUMN: the user's own table, through the app's upload validation and
+    caps (bytes checked before the file is read, columns before it is parsed); its name."""
+    path, label = getattr(args, "csv", None), getattr(args, "label", None)
+    if path is None:
+        if label is not None:
+            raise UsageError("--label needs --csv FILE")
+        return None
+    from pathlib import Path
+
+    from core.data import MAX_CSV_BYTES, register_csv
+
+    if label is None:
+        raise UsageError("--csv needs --label COLUMN (the column that holds the classes or targets)")
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--csv {path}: no such file")
+    if file.stat().st_size > MAX_CSV_BYTES:
+        raise UsageError(f"--csv {path}: the file is larger than the {MAX_CSV_BYTES // 2**20} MB limit")
+    return register_csv(file.read_bytes(), label, file_name=file.name)
+
+
+def _check_out(path: str | None) -> None:
+    """--out must be writable before hours of training are spent, not after."""
+    if path is None:
+        return
+    import os
+    from pathlib import Path
+
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"--out {path} is a folder; give a file name such as {out / 'epochs.csv'}")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {path}: the folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise UsageError(f"--out {path}: the folder {out.parent} is not writable")
 
 
 def _baseline(args: argparse.Namespace) -> Experiment:
@@ -60,12 +107,14 @@ def _print_progress(p) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from core.runner import run_comparison
 
+    _check_out(args.out)
+    args.dataset = _csv_dataset(args) or args.dataset
     vary = {k: [v for v in vs.split(",") if v.strip()] for k, vs in _pairs(args.vary, "--vary").items()}
     comparison = Comparison.of(_baseline(args), vary, args.seeds)
     store = None if args.no_store else _store()
     result = run_comparison(comparison, store, None if args.json else _print_progress)
     if args.out:
-        result.frame("epochs").to_csv(args.out, index=False)
+        result.export_epochs().to_csv(args.out, index=False)  # diverged runs keep their rows
     records = result.aggregate()
     if args.json:
         print(json.dumps(_jsonable(records), allow_nan=False))
@@ -101,30 +150,65 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    from core.claims import CLAIMS, run_all, run_claim
+    from core.claims import CLAIMS, MAP_DATASETS, run_all, run_claim
 
+    dataset = _csv_dataset(args) or args.dataset or "digits"  # SECURITY: --csv/--label, validated
     store = _store()
-    dataset = args.dataset or "digits"
+    seeds = getattr(args, "seeds", None)
+    if seeds is not None and not 2 <= seeds <= MAX_CLAIM_SEEDS:
+        raise UsageError(f"--seeds must be from 2 to {MAX_CLAIM_SEEDS}")
     if getattr(args, "all", False):
-        verdicts = run_all(dataset, store)
+        datasets = list(MAP_DATASETS) if dataset == "all" else [dataset]
+        verdicts = [v for d in datasets for v in run_all(d, store, seeds=seeds)]
     else:
         if args.id not in CLAIMS:
             raise UsageError(f"unknown claim {args.id!r}; claims are: {', '.join(CLAIMS)}")
-        verdicts = [run_claim(args.id, dataset, store)]
+        verdicts = [run_claim(args.id, dataset, store, seeds=seeds)]
     records = [v.to_dict() for v in verdicts]
     if args.json:
         out = records if getattr(args, "all", False) else records[0]
         print(json.dumps(_jsonable(out), allow_nan=False))
     else:
         for r in records:
-            print(f"{r['id']:5} {r['verdict']:14} {r['sentence']}")
+            print(_claim_line(r))
     return 0
+
+
+def _claim_line(r: dict[str, Any]) -> str:
+    """id, dataset, verdict, effect with unit, interval, p and seeds on one line; the sentence below."""
+    from core.claims import fmt
+
+    low, high = r["ci"]
+    return (
+        f"{r['id']:5} {r['dataset']:13} {r['verdict']:14} effect {fmt(r['effect'])} {r['unit']} "
+        f"[{fmt(low)}, {fmt(high)}] p={fmt(r['p_value'])} seeds={r['seeds']}\n      {r['sentence']}"
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from core import bench
 
+    if args.backend == "ray":  # EXPORT: local vs Ray wall time and per-task overhead
+        from core.backends.bench import main as backend_bench
+
+        return backend_bench()
+    if args.epochs < 1:  # before the header: nothing is printed for a run that cannot happen
+        raise UsageError(f"--epochs must be at least 1, got {args.epochs}")
     bench.main(args.epochs)
+    return 0
+
+
+def cmd_export_tb(args: argparse.Namespace) -> int:
+    """EXPORT: the comparison `compare` would show, as TensorBoard logs in --logdir."""
+    from core.runner import run_comparison
+    from core.tensorboard import check_logdir, write_logdir
+
+    check_logdir(args.logdir)
+    vary = {k: [v for v in vs.split(",") if v.strip()] for k, vs in _pairs(args.vary, "--vary").items()}
+    comparison = Comparison.of(_baseline(args), vary, args.seeds)
+    result = run_comparison(comparison, None if args.no_store else _store(), _print_progress)
+    root = write_logdir(result, args.logdir)
+    print(f"{len(result.runs)} run(s) written to {root}; view with: tensorboard --logdir {root}")
     return 0
 
 
@@ -134,6 +218,8 @@ def _store():
     store = RunStore()
     if store.notice:
         print(store.notice, file=sys.stderr)
+    if store.unsaved:
+        print(f"warning: results are not being saved ({store.unsaved}): {store.path}", file=sys.stderr)
     return store
 
 
@@ -142,6 +228,10 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m core", description="Hyperparameter what-if explorer, from the shell"
     )
     sub = p.add_subparsers(dest="command", required=True)
+
+    def own_csv(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--csv", metavar="FILE", help="train on your own CSV (validated as an upload)")
+        sp.add_argument("--label", metavar="COLUMN", help="with --csv: the label column")
 
     def knobs(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--dataset")
@@ -154,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--seeds", type=int, default=1)
     c.add_argument("--out", metavar="FILE.csv")
     c.add_argument("--no-store", action="store_true", help="do not read or write the run store")
+    own_csv(c)
     c.set_defaults(func=cmd_compare)
     lr = sub.add_parser("lr-find", help="LR range test")
     knobs(lr)
@@ -161,26 +252,44 @@ def parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("claim", help="test one claim of the notes")
     cl.add_argument("id")
     cl.add_argument("--dataset")
+    cl.add_argument("--seeds", type=int, help="seeds per arm instead of the preset's")
     cl.add_argument("--json", action="store_true")
+    own_csv(cl)
     cl.set_defaults(func=cmd_claim)
     ca = sub.add_parser("claims", help="test every claim of the notes")
     ca.add_argument("--all", action="store_true", required=True)
-    ca.add_argument("--dataset")
+    ca.add_argument("--dataset", help="a dataset, or 'all' for the robustness map's datasets")
+    ca.add_argument("--seeds", type=int, help="seeds per arm instead of the presets'")
     ca.add_argument("--json", action="store_true")
     ca.set_defaults(func=cmd_claim)
     b = sub.add_parser("bench", help="stacked trainer vs plain keras fit")
     b.add_argument("--epochs", type=int, default=30)
     b.set_defaults(func=cmd_bench)
+    # EXPORT: export-tb (compare's selection options + --logdir) and --backend on what trains.
+    tb = sub.add_parser("export-tb", help="a comparison as TensorBoard logs (scalars, histograms, hparams)")
+    tb.add_argument("--dataset")
+    tb.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
+    tb.add_argument("--vary", action="append", default=[], metavar="KNOB=V1,V2")
+    tb.add_argument("--seeds", type=int, default=1)
+    tb.add_argument("--no-store", action="store_true", help="do not read or write the run store")
+    tb.add_argument("--logdir", required=True, help="a new or empty folder")
+    tb.set_defaults(func=cmd_export_tb)
+    for name in ("compare", "lr-find", "claim", "claims", "bench", "export-tb"):
+        backends.add_cli_option(sub.choices[name])
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        backends.select(getattr(args, "backend", None))
         return args.func(args)
     except ValueError as err:  # includes DataUnavailable and spec validation
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the store keeps every finished group
+        print("interrupted: finished groups are stored; the same command resumes", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

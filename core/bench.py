@@ -28,7 +28,7 @@ def _keras_fit_seconds(e: Experiment) -> float:
     from core.training.device import tf  # noqa: F401  (quiet TF before keras loads)
 
     ds = load_dataset(e.dataset, e.n_samples, e.noise)
-    split = make_split(ds, e.n_samples, e.val_fraction, e.seed)
+    split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
 
     def part(idx):
         return ((ds.x[idx] - split.mean) / split.std).astype("float32"), ds.y[idx]

@@ -15,28 +15,12 @@ from __future__ import annotations
 import json
 import textwrap
 
+from core.constants import NORMAL_STD
 from core.data import GAUSSIAN_STD_PER_NOISE, TOY_SEED, DataUnavailable, load_dataset
+from core.export_optimizer import KERAS_OPTIMIZER, lit, optimizer_blocks
 from core.spec import CSV_PREFIX, KNOBS, TOY_DATASETS, Comparison, Experiment
-from core.training.schedules import (
-    CYCLIC_DIV,
-    CYCLIC_HALF_EPOCHS,
-    ONE_CYCLE_DIV,
-    ONE_CYCLE_FINAL_DIV,
-    ONE_CYCLE_MOMENTUM,
-    ONE_CYCLE_WARMUP,
-    STEP_DROPS,
-)
 
-# Mirrors core.training.model.NORMAL_STD; not imported because core.training.model imports TensorFlow.
-NORMAL_STD = {"normal_small": 0.01, "normal_large": 1.0}
-KERAS_OPTIMIZER = {
-    "sgd": "SGD",
-    "momentum": "SGD",
-    "nesterov": "SGD",
-    "rmsprop": "RMSprop",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
+__all__ = ["KERAS_OPTIMIZER", "comparison_json", "keras_snippet"]
 _SKLEARN_LOADERS = {"digits": "load_digits", "breast_cancer": "load_breast_cancer", "wine": "load_wine"}
 _KERAS_DATASETS = {"mnist": "mnist", "fashion_mnist": "fashion_mnist"}
 _COMMENT_WIDTH = 96
@@ -56,7 +40,7 @@ def keras_snippet(e: Experiment) -> str:
         _data(r, bool(regression), regression is None),
         _split(r, bool(regression)),
         *_model(r, bool(regression)),
-        *_optimizer(r),
+        *optimizer_blocks(r),
         _train(bool(regression)),
     ]
     body = _join(blocks)
@@ -71,7 +55,7 @@ def comparison_json(comparison: Comparison) -> str:
 
 # -- pieces of the script --------------------------------------------------------------------
 def _header(r: Experiment) -> str:
-    knobs = " ".join(f"{name}={_lit(getattr(r, name))}" for name in KNOBS)
+    knobs = " ".join(f"{name}={lit(getattr(r, name))}" for name in KNOBS)
     lines = [
         "# One run of the hyperparameter what-if explorer, rewritten with plain Keras 3.",
         f"# Run key {r.key}. Knobs:",
@@ -121,10 +105,12 @@ def _imports(body: str) -> str:
 
 def _settings(r: Experiment) -> str:
     lines = [f"seed = {r.seed}"]
+    if r.split_seed >= 0:
+        lines.append(f"split_seed = {r.split_seed}  # the subsample and train/val split come from this seed")
     if r.dataset not in TOY_DATASETS:
         lines.append(f"n_samples = {r.n_samples}  # at most this many examples are used")
     lines += [
-        f"val_fraction = {_lit(r.val_fraction)}",
+        f"val_fraction = {lit(r.val_fraction)}",
         f"batch_size = {r.batch_size}",
         f"epochs = {r.epochs}",
         "keras.utils.set_random_seed(seed)  # Python, NumPy and backend RNGs: weights, dropout, order",
@@ -132,52 +118,57 @@ def _settings(r: Experiment) -> str:
     return "\n".join(lines)
 
 
+def _toy_data(name: str, n: int, noise: float) -> str:
+    """The toy world generated as the explorer does (same seed, same formulas)."""
+    lines = [
+        f"# {name}: a 2-D toy world generated with a fixed seed ({TOY_SEED}), as in the explorer;",
+        "# the run's seed only changes which points land in the validation split.",
+    ]
+    if name == "moons":
+        lines.append(f"x, y = make_moons(n_samples={n}, noise={lit(noise)}, random_state={TOY_SEED})")
+    elif name == "circles":
+        lines.append(
+            f"x, y = make_circles(n_samples={n}, noise={lit(noise)}, factor=0.5, random_state={TOY_SEED})"
+        )
+    elif name == "gaussians":
+        lines += [
+            "x, y = make_blobs(",
+            f"    n_samples={n},",
+            "    centers=[[0.0, 2.0], [-np.sqrt(3), -1.0], [np.sqrt(3), -1.0]],  # an equilateral triangle",
+            f"    cluster_std={lit(GAUSSIAN_STD_PER_NOISE * noise)},  # {lit(GAUSSIAN_STD_PER_NOISE)} x noise",
+            f"    random_state={TOY_SEED},",
+            ")",
+        ]
+    else:
+        lines += [f"rng = np.random.default_rng({TOY_SEED})", f"n, noise = {n}, {lit(noise)}"]
+        if name == "spiral":
+            lines += [
+                "# Two interleaved arms of 1.5 turns, radius 0..2 (the centre, where they meet, is skipped).",
+                "y = np.arange(n) % 2",
+                "t = rng.uniform(0.05, 1.0, size=n)",
+                "theta = 3 * np.pi * t + np.pi * y",
+                "x = np.stack([2.0 * t * np.cos(theta), 2.0 * t * np.sin(theta)], axis=1)",
+            ]
+        else:  # xor
+            lines += [
+                "# Four quadrant clusters; label 1 where x1 * x2 < 0 (taken before the jitter).",
+                "signs = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], dtype=float)[np.arange(n) % 4]",
+                "x = signs * rng.uniform(0.1, 1.0, size=(n, 2))",
+                "y = (signs[:, 0] * signs[:, 1] < 0).astype(int)",
+            ]
+        lines += [
+            "x += noise * rng.standard_normal(x.shape)",
+            "order = rng.permutation(n)",
+            "x, y = x[order], y[order]",
+        ]
+    lines.append(f"n_classes = {3 if name == 'gaussians' else 2}")
+    return "\n".join(lines)
+
+
 def _data(r: Experiment, regression: bool, unknown_task: bool) -> str:
     name, n, noise = r.dataset, r.n_samples, r.noise
     if name in TOY_DATASETS:
-        lines = [
-            f"# {name}: a 2-D toy world generated with a fixed seed ({TOY_SEED}), as in the explorer;",
-            "# the run's seed only changes which points land in the validation split.",
-        ]
-        if name == "moons":
-            lines.append(f"x, y = make_moons(n_samples={n}, noise={_lit(noise)}, random_state={TOY_SEED})")
-        elif name == "circles":
-            lines.append(
-                f"x, y = make_circles(n_samples={n}, noise={_lit(noise)}, factor=0.5, random_state={TOY_SEED})"
-            )
-        elif name == "gaussians":
-            lines += [
-                "x, y = make_blobs(",
-                f"    n_samples={n},",
-                "    centers=[[0.0, 2.0], [-np.sqrt(3), -1.0], [np.sqrt(3), -1.0]],  # an equilateral triangle",
-                f"    cluster_std={_lit(GAUSSIAN_STD_PER_NOISE * noise)},  # {_lit(GAUSSIAN_STD_PER_NOISE)} x noise",
-                f"    random_state={TOY_SEED},",
-                ")",
-            ]
-        else:
-            lines += [f"rng = np.random.default_rng({TOY_SEED})", f"n, noise = {n}, {_lit(noise)}"]
-            if name == "spiral":
-                lines += [
-                    "# Two interleaved arms of 1.5 turns, radius 0..2 (the centre, where they meet, is skipped).",
-                    "y = np.arange(n) % 2",
-                    "t = rng.uniform(0.05, 1.0, size=n)",
-                    "theta = 3 * np.pi * t + np.pi * y",
-                    "x = np.stack([2.0 * t * np.cos(theta), 2.0 * t * np.sin(theta)], axis=1)",
-                ]
-            else:  # xor
-                lines += [
-                    "# Four quadrant clusters; label 1 where x1 * x2 < 0 (taken before the jitter).",
-                    "signs = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], dtype=float)[np.arange(n) % 4]",
-                    "x = signs * rng.uniform(0.1, 1.0, size=(n, 2))",
-                    "y = (signs[:, 0] * signs[:, 1] < 0).astype(int)",
-                ]
-            lines += [
-                "x += noise * rng.standard_normal(x.shape)",
-                "order = rng.permutation(n)",
-                "x, y = x[order], y[order]",
-            ]
-        lines.append(f"n_classes = {3 if name == 'gaussians' else 2}")
-        return "\n".join(lines)
+        return _toy_data(name, n, noise)
 
     if name in _SKLEARN_LOADERS:
         lines = [
@@ -214,7 +205,7 @@ def _data(r: Experiment, regression: bool, unknown_task: bool) -> str:
     stratify = "" if regression else " stratify=y,"
     lines += [
         "if len(x) > n_samples:  # the explorer draws its n_samples subsample first, with the run's seed",
-        f"    x, _, y, _ = train_test_split(x, y, train_size=n_samples,{stratify} random_state=seed)",
+        f"    x, _, y, _ = train_test_split(x, y, train_size=n_samples,{stratify} random_state={_split_seed(r)})",
     ]
     return "\n".join(lines)
 
@@ -231,15 +222,41 @@ def _split(r: Experiment, regression: bool) -> str:
             note,
             f"n_val = {size}",
             "x_train, x_val, y_train, y_val = train_test_split(",
-            f"    x, y, test_size=n_val, {stratify}random_state=seed",
+            f"    x, y, test_size=n_val, {stratify}random_state={_split_seed(r)}",
             ")",
             "# Standardize with the training rows' statistics only: validation must not leak in.",
             "mean, std = x_train.mean(axis=0), x_train.std(axis=0)",
             "std[std < 1e-12] = 1.0  # a constant feature (e.g. an always-black pixel) is left as is",
             'x_train = ((x_train - mean) / std).astype("float32")',
             'x_val = ((x_val - mean) / std).astype("float32")',
+            *_label_noise(r, regression),
         ]
     )
+
+
+def _split_seed(r: Experiment) -> str:
+    return "split_seed" if r.split_seed >= 0 else "seed"
+
+
+def _label_noise(r: Experiment, regression: bool) -> list[str]:
+    """Lines replacing a share of the training labels; the same share as the explorer, not the
+    same rows (the explorer draws them over its pool's row numbers)."""
+    if r.label_noise <= 0:
+        return []
+    replace = (
+        "y_train[rows] = rng.choice(y_train, len(rows))  # another training target"
+        if regression
+        else "y_train[rows] = (y_train[rows] + rng.integers(1, n_classes, len(rows))) % n_classes"
+    )
+    return [
+        "# label_noise: this share of the TRAINING labels is replaced (a class by a different class);",
+        "# validation keeps the true labels.",
+        f"label_noise = {lit(r.label_noise)}",
+        "rng = np.random.default_rng(seed)",
+        "rows = rng.choice(len(y_train), round(label_noise * len(y_train)), replace=False)",
+        "y_train = y_train.copy()",
+        replace,
+    ]
 
 
 def _model(r: Experiment, regression: bool) -> list[str]:
@@ -309,7 +326,7 @@ def _hidden_layer(r: Experiment, dense: str, act: str | None) -> list[tuple[str,
         if r.batch_norm == "after":
             steps.append(("BatchNormalization", "layers.BatchNormalization()"))
     if r.dropout > 0:
-        steps.append(("Dropout", f"layers.Dropout({_lit(r.dropout)})"))
+        steps.append(("Dropout", f"layers.Dropout({lit(r.dropout)})"))
     return steps
 
 
@@ -318,149 +335,16 @@ def _dense_kwargs(r: Experiment) -> list[str]:
     if r.init in NORMAL_STD:
         # A fresh initializer per layer: one unseeded Keras initializer object reused would
         # hand every layer the same values.
-        kwargs.append(
-            f"kernel_initializer=keras.initializers.RandomNormal(stddev={_lit(NORMAL_STD[r.init])})"
-        )
+        kwargs.append(f"kernel_initializer=keras.initializers.RandomNormal(stddev={lit(NORMAL_STD[r.init])})")
     elif r.init != "glorot_uniform":  # Keras' default needs no line
         kwargs.append(f'kernel_initializer="{r.init}"')
     if r.l1 > 0 and r.l2 > 0:
-        kwargs.append(f"kernel_regularizer=keras.regularizers.L1L2(l1={_lit(r.l1)}, l2={_lit(r.l2)})")
+        kwargs.append(f"kernel_regularizer=keras.regularizers.L1L2(l1={lit(r.l1)}, l2={lit(r.l2)})")
     elif r.l1 > 0:
-        kwargs.append(f"kernel_regularizer=keras.regularizers.L1({_lit(r.l1)})")
+        kwargs.append(f"kernel_regularizer=keras.regularizers.L1({lit(r.l1)})")
     elif r.l2 > 0:
-        kwargs.append(f"kernel_regularizer=keras.regularizers.L2({_lit(r.l2)})")
+        kwargs.append(f"kernel_regularizer=keras.regularizers.L2({lit(r.l2)})")
     return kwargs
-
-
-def _optimizer(r: Experiment) -> list[str]:
-    blocks: list[str] = []
-    lines: list[str] = []
-    lr = _lit(r.learning_rate)
-    if r.lr_schedule != "constant":
-        lines += [
-            "steps_per_epoch = math.ceil(len(x_train) / batch_size)  # Keras also trains the partial batch",
-            "total_steps = epochs * steps_per_epoch",
-        ]
-    if r.lr_schedule == "step":
-        first, second = STEP_DROPS
-        lines += [
-            f"# x0.1 at {first:.0%} and at {second:.0%} of training. Keras switches *after* a boundary",
-            "# step, hence the -1: the first reduced step is exactly int(fraction * total_steps).",
-            "learning_rate = keras.optimizers.schedules.PiecewiseConstantDecay(",
-            f"    boundaries=[int({first} * total_steps) - 1, int({second} * total_steps) - 1],",
-            f"    values=[{lr}, {lr} * 0.1, {lr} * 0.1 * 0.1],",
-            ")",
-        ]
-    elif r.lr_schedule == "cosine":
-        lines.append(f"learning_rate = keras.optimizers.schedules.CosineDecay({lr}, decay_steps=total_steps)")
-    elif r.lr_schedule == "one_cycle":
-        blocks.append(_one_cycle_class())
-        lines += _one_cycle_momentum_note(r)
-        lines.append(f"learning_rate = OneCycle({lr}, total_steps)")
-    elif r.lr_schedule == "cyclic":
-        blocks.append(_cyclic_class())
-        lines.append(
-            f"learning_rate = Triangular({lr}, half_cycle_steps={CYCLIC_HALF_EPOCHS} * steps_per_epoch)"
-        )
-
-    lr_arg = lr if r.lr_schedule == "constant" else "learning_rate"
-    args = [f"learning_rate={lr_arg}"]
-    if r.optimizer in ("momentum", "nesterov"):
-        args.append(f"momentum={_lit(r.momentum)}")
-        if r.optimizer == "nesterov":
-            args.append("nesterov=True")
-    elif r.optimizer == "rmsprop":
-        lines.append("# rho=0.9 and epsilon=1e-7 are Keras' defaults, as in the explorer.")
-    elif r.optimizer in ("adam", "adamw"):
-        args.append(f"beta_1={_lit(r.momentum)}")
-        lines.append("# beta_1 is the explorer's momentum knob; beta_2=0.999, epsilon=1e-7: Keras' defaults.")
-    if r.optimizer == "adamw" or r.weight_decay > 0:
-        args.append(f"weight_decay={_lit(r.weight_decay)}")
-        if r.optimizer == "adamw" and r.weight_decay == 0:
-            lines.append("# weight_decay=0.0 spelled out: AdamW's own default is 0.004.")
-    if r.clipnorm > 0:
-        args.append(f"clipnorm={_lit(r.clipnorm)}")
-        lines.append(
-            "# clipnorm clips each gradient tensor on its own (not their global norm), as the explorer does."
-        )
-    if r.clipvalue > 0:
-        args.append(f"clipvalue={_lit(r.clipvalue)}")
-    name = KERAS_OPTIMIZER[r.optimizer]
-    call = f"optimizer = keras.optimizers.{name}({', '.join(args)})"
-    if len(call) > 100:
-        call = "\n".join([f"optimizer = keras.optimizers.{name}(", *(f"    {a}," for a in args), ")"])
-    lines.append(call)
-    if r.weight_decay > 0:
-        lines.append(
-            'optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])  # decay kernels only'
-        )
-    return [*blocks, "\n".join(lines)]
-
-
-def _one_cycle_class() -> str:
-    """core.training.schedules' one_cycle LR as a Keras schedule, computed per step like the explorer."""
-    warm, div, final = ONE_CYCLE_WARMUP, ONE_CYCLE_DIV, ONE_CYCLE_FINAL_DIV
-    lines = [
-        "class OneCycle(keras.optimizers.schedules.LearningRateSchedule):",
-        f'    """Smith\'s one-cycle: a cosine rise from peak/{div:g} to peak over the first {warm:.0%} of',
-        f'    the steps, then a cosine fall to peak/{div:g}/{final:g}."""',
-        "",
-        "    def __init__(self, peak, total_steps):",
-        "        self.peak, self.total_steps = peak, total_steps",
-        f"        self.warm = max(int({warm} * total_steps), 1)",
-        "",
-        "    def __call__(self, step):",
-        '        t = keras.ops.cast(step, "float32")',
-        f"        start = self.peak / {_lit(div)}",
-        "        up = keras.ops.minimum(t / self.warm, 1.0)",
-        "        down = keras.ops.clip((t - self.warm) / max(self.total_steps - self.warm, 1), 0.0, 1.0)",
-        "",
-        "        def ramp(a, b, x):  # cosine from a (x=0) to b (x=1)",
-        "            return b + (a - b) * 0.5 * (1.0 + keras.ops.cos(math.pi * x))",
-        "",
-        f"        fall = ramp(self.peak, start / {_lit(final)}, down)",
-        "        return keras.ops.where(t < self.warm, ramp(start, self.peak, up), fall)",
-        "",
-        "    def get_config(self):",
-        '        return {"peak": self.peak, "total_steps": self.total_steps}',
-    ]
-    return "\n".join(lines)
-
-
-def _one_cycle_momentum_note(r: Experiment) -> list[str]:
-    """Why the snippet's momentum does not cycle: said in the script rather than hidden."""
-    lines = []
-    if r.momentum > 0:  # resolved: 0 for the optimizers without momentum, which cycle nothing
-        high, low = ONE_CYCLE_MOMENTUM
-        beta = "beta_1" if r.optimizer in ("adam", "adamw") else "momentum"
-        lines += [
-            f"# The explorer also cycles {beta} {high} -> {low} -> {high} against the LR. A Keras",
-            f"# optimizer's {beta} is a fixed number that no schedule can drive, so here it stays at",
-            f"# the knob's {_lit(r.momentum)}: expect a somewhat different curve than in the explorer.",
-        ]
-    return lines
-
-
-def _cyclic_class() -> str:
-    """core.training.schedules' triangular cyclic LR as a Keras schedule."""
-    lines = [
-        "class Triangular(keras.optimizers.schedules.LearningRateSchedule):",
-        f'    """Smith\'s triangular cyclic LR: linearly peak -> peak/{CYCLIC_DIV:g} -> peak, one half cycle',
-        f'    every half_cycle_steps ({CYCLIC_HALF_EPOCHS} epochs), starting at the peak."""',
-        "",
-        "    def __init__(self, peak, half_cycle_steps):",
-        "        self.peak, self.half_cycle_steps = peak, half_cycle_steps",
-        "",
-        "    def __call__(self, step):",
-        '        t = keras.ops.cast(step, "float32")',
-        "        phase = keras.ops.abs(keras.ops.mod(t / self.half_cycle_steps, 2.0) - 1.0)  # 1 -> 0 -> 1",
-        f"        low = self.peak / {_lit(CYCLIC_DIV)}",
-        "        return low + (self.peak - low) * (1.0 - phase)",
-        "",
-        "    def get_config(self):",
-        '        return {"peak": self.peak, "half_cycle_steps": self.half_cycle_steps}',
-    ]
-    return "\n".join(lines)
 
 
 def _train(regression: bool) -> str:
@@ -502,11 +386,6 @@ def _join(blocks: list[str]) -> str:
 def _is_definition(block: str) -> bool:
     code = [line for line in block.splitlines() if line and not line.startswith("#")]
     return bool(code) and code[0].startswith(("def ", "class "))
-
-
-def _lit(value: object) -> str:
-    """A knob value as Python source (strings bare, for the header): repr keeps floats exact."""
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _csv_regression(name: str) -> bool | None:

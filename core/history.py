@@ -134,12 +134,14 @@ class Overlay:
 
 def overlay(runs: Sequence[RunResult], pool_seeds: bool = False) -> Overlay:
     """Long-form epoch frame of these runs with key, variant (label) and seed columns, the
-    matching summary (for divergence marks) and the label order (for stable colours)."""
+    matching summary (divergence fields plus collapsed / did_not_train, for the marks) and the
+    label order (for stable colours)."""
     labels = run_labels(runs, pool_seeds)
     parts, rows = [], []
     for run, label in zip(runs, labels, strict=True):
         ident = {"key": run.key, "variant": label, "seed": run.experiment.seed}
-        rows.append({**ident, **{f: run.summary.get(f) for f in DIVERGED_FIELDS if f in run.summary}})
+        fields = {f: run.summary.get(f) for f in DIVERGED_FIELDS if f in run.summary}
+        rows.append({**ident, **fields, "collapsed": run.collapsed, "did_not_train": run.did_not_train})
         frame = run.frame("epochs")
         if not frame.empty:
             parts.append(frame.assign(**ident)[list(dict.fromkeys([*ident, *frame.columns]))])

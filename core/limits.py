@@ -26,6 +26,15 @@ DEFAULT_MEMORY_MB = 1024
 FLOAT_BYTES = 4  # float32 everywhere
 WEIGHT_COPIES = 6  # weights, gradients, two optimizer slots, the update and the previous copy
 ACTIVATION_COPIES = 4  # pre-activation, activation, its gradient and a BN/dropout temporary
+INPUT_COPIES = 2  # the gathered rows and their standardized copy, per batch and per eval chunk
+POOL_COPIES = 2  # the pool's numpy array and the TensorFlow constant made from it
+STEP_RECORD_FIELDS = 5  # loss, grad_norm, update_norm, clipped, alive (+ one per layer) per step
+# TensorFlow's per-shape cost beyond the arrays: XLA compilation and the allocator's pools. Measured
+# on a 2-core CPU as the RSS rise of a training minus its arrays: 40 MB (2 features, width 16)
+# to 150 MB (1,000 features, width 1,024), so the larger figure.
+RUNTIME_OVERHEAD_MB = 150
+DOWNLOADED_SHAPE = (70_000, 784, 10)  # MNIST and Fashion-MNIST: rows, features, classes
+UNKNOWN_SHAPE = DOWNLOADED_SHAPE  # a dataset we cannot look at cheaply: assume the largest known
 
 
 def memory_budget_mb() -> float:
@@ -35,33 +44,75 @@ def memory_budget_mb() -> float:
         return float(DEFAULT_MEMORY_MB)
 
 
-def estimate_memory_mb(members: list[Experiment], n_features: int = 784, n_classes: int = 10) -> float:
-    """Rough upper bound of what training these members together needs, in MB.
+def data_shape(e: Experiment) -> tuple[int, int, int]:
+    """(pool rows, features, outputs) of the experiment's data, found cheaply: toy and bundled
+    data from core.data's memoized pool, an upload from its stored meta (never its arrays), the
+    downloaded sets from their known shape (validating a spec must not start a download)."""
+    from core.spec import BUNDLED_DATASETS, CSV_PREFIX, DOWNLOADED_DATASETS, TOY_DATASETS
 
-    Weights live ~6 times (weights, gradients, two optimizer slots, update, previous copy);
-    activations ~4 times per layer for a batch and for an evaluation chunk. Real data is counted
-    at its largest (MNIST-sized inputs) because the spec does not know the CSV shape yet.
+    if e.dataset in DOWNLOADED_DATASETS:
+        return DOWNLOADED_SHAPE
+    if e.dataset.startswith(CSV_PREFIX):
+        from core.data.upload import upload_meta
+
+        meta = upload_meta(e.dataset)
+        if meta is None:  # not stored here: training will say so; nothing is allocated
+            return UNKNOWN_SHAPE
+        return int(meta["rows"]), len(meta["feature_names"]), max(1, int(meta["n_classes"]))
+    if e.dataset in TOY_DATASETS or e.dataset in BUNDLED_DATASETS:
+        from core.data import load_dataset
+
+        ds = load_dataset(e.dataset, e.n_samples, e.noise)
+        return len(ds), ds.n_features, max(1, ds.n_classes)
+    return UNKNOWN_SHAPE
+
+
+def group_memory_mb(group: list[Experiment], shape: tuple[int, int, int]) -> float:
+    """What training one stacked group needs at its peak, in MB, for data of `shape`.
+
+    Weights live ~6 times; activations ~4 times per layer for a batch and for an evaluation
+    chunk; the gathered inputs twice for each; the pool twice (numpy + TensorFlow); and the
+    per-step records of one epoch; plus TensorFlow's own per-shape cost. Padding members (a few,
+    for tiny shapes) are not counted. tests/core/test_limits.py holds it to a measured peak.
     """
+    rows, n_features, n_outputs = shape
+    e, k = group[0], len(group)
+    used = min(e.n_samples, rows)
+    n_train = max(1, int(used * (1 - e.val_fraction)))
+    batch = min(e.batch_size, n_train)
+    chunk = min(EVAL_CHUNK, max(n_train, used - n_train))
+    params = n_features * e.width + (e.depth - 1) * e.width * e.width + e.width * n_outputs
+    weights = WEIGHT_COPIES * k * params
+    inputs = INPUT_COPIES * k * (batch + chunk) * n_features
+    acts = ACTIVATION_COPIES * k * (batch + chunk) * e.width * (e.depth + 1)
+    pool = POOL_COPIES * rows * n_features
+    records = (n_train // batch) * k * (STEP_RECORD_FIELDS + e.depth + 1)
+    return RUNTIME_OVERHEAD_MB + FLOAT_BYTES * (weights + inputs + acts + pool + records) / 2**20
+
+
+def estimate_memory_mb(
+    members: list[Experiment], n_features: int | None = None, n_classes: int | None = None
+) -> float:
+    """Rough upper bound of what training these members together needs, in MB: the largest of
+    their stacked groups (groups train one after the other). The data's real shape is used
+    unless n_features / n_classes are given."""
     groups: dict[tuple, list[Experiment]] = {}
     for m in members:
         groups.setdefault(m.group_key, []).append(m)
     peak = 0.0
     for group in groups.values():
-        e, k = group[0], len(group)
-        params = n_features * e.width + (e.depth - 1) * e.width * e.width + e.width * n_classes
-        weights = WEIGHT_COPIES * FLOAT_BYTES * k * params
-        batch = min(e.batch_size, e.n_samples)
-        acts = ACTIVATION_COPIES * FLOAT_BYTES * k * (batch + EVAL_CHUNK) * e.width * (e.depth + 1)
-        data = FLOAT_BYTES * e.n_samples * n_features
-        peak = max(peak, (weights + acts + data) / 2**20)
+        rows, features, outputs = data_shape(group[0])
+        shape = (rows, n_features or features, n_classes or outputs)
+        peak = max(peak, group_memory_mb(group, shape))
     return peak
 
 
 def check_memory(members: list[Experiment]) -> None:
+    """Refuse, before anything is allocated, what would not fit the memory budget."""
     need, budget = estimate_memory_mb(members), memory_budget_mb()
     if need > budget:
         raise ValueError(
             f"this comparison needs about {need:,.0f} MB and the budget is {budget:,.0f} MB "
-            f"(set {MEMORY_ENV} to change it): shrink width, depth, batch_size or the number "
-            "of runs"
+            f"(set {MEMORY_ENV} to change it): shrink width, depth, batch_size, the number "
+            "of runs or the data's columns"
         )

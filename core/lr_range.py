@@ -31,16 +31,13 @@ def run_lr_range(
     num_iter: int = DEFAULT_NUM_ITER,
 ) -> list[RangeTest]:
     """One range test per experiment (its learning_rate and schedule are ignored)."""
-    from core.data import load_dataset
-    from core.training.trainer import GroupTrainer
+    from core import backends
 
     lrs = lr_sweep(start_lr, end_lr, num_iter)
     out: dict[str, RangeTest] = {}
     for group in groups_of(experiments):
-        e = group[0]
-        trainer = GroupTrainer(group, load_dataset(e.dataset, e.n_samples, e.noise))
         table = np.repeat(lrs[:, None], len(group), axis=1).astype(np.float32)
-        for run in trainer.run(lr_table=table):
+        for run in backends.train_group(group, lr_table=table):
             steps = run.frames["steps"]
             losses = np.full(num_iter, np.nan)
             losses[steps["step"].to_numpy()] = steps["loss"].to_numpy()

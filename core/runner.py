@@ -5,7 +5,8 @@ This is the one entry point the app, the CLI and the claims engine share. Three 
   training (another session may have finished it meanwhile);
 - two sessions that want the same unseen run train it once: per-run locks, taken in key order;
 - the machine is not oversubscribed: a process-wide limit on concurrent trainings (default 1 on
-  <= 2 cores), and whoever waits is told how many trainings are ahead of them.
+  <= 2 cores), served first come first served, and whoever waits is told how many trainings
+  are ahead of them.
 Each finished group is stored before the next starts, so an interrupted comparison (a widget
 click, a closed tab) loses only the group that was training.
 TensorFlow is imported only when something actually has to be trained.
@@ -14,15 +15,18 @@ TensorFlow is imported only when something actually has to be trained.
 from __future__ import annotations
 
 import os
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from core.results import ComparisonResult, RunResult
-from core.spec import Comparison, Experiment
+from core.spec import Experiment
 from core.store import RunStore
+from core.variants import RunPlan
 
 MAX_TRAININGS_ENV = "WHATIF_MAX_TRAININGS"
 
@@ -40,13 +44,16 @@ class Progress:
     ahead: int = 0  # trainings running or queued before this one (phase "waiting")
     elapsed: float = 0.0  # seconds since this group started training
     finished: tuple[RunResult, ...] = ()  # phase "stored": the runs this group produced
+    epoch_seconds: float = 0.0  # median duration of the epochs after the first (0: not measured yet)
 
     @property
     def eta(self) -> float | None:
-        """Seconds left for this group, extrapolated from the epochs done so far."""
-        if self.phase != "training" or self.epoch == 0:
+        """Seconds left for this group, from the measured duration of its epochs after the
+        first (the first also traces and compiles the model, so it says nothing about the rest);
+        None until such an epoch has been timed."""
+        if self.phase != "training" or self.epoch_seconds <= 0:
             return None
-        return self.elapsed / self.epoch * (self.epochs - self.epoch)
+        return self.epoch_seconds * (self.epochs - self.epoch)
 
 
 ProgressFn = Callable[[Progress], None]
@@ -60,42 +67,56 @@ def _max_trainings() -> int:
 
 
 class _Gate:
-    """Process-wide: a limit on concurrent trainings, and one lock per run key."""
+    """Process-wide: a first-come-first-served queue for a limited number of training slots,
+    and one lock per run key."""
 
-    def __init__(self) -> None:
-        self.slots = threading.BoundedSemaphore(_max_trainings())
-        self.lock = threading.Lock()
-        self.queued = 0
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit or _max_trainings()
+        self.cond = threading.Condition()
+        self.waiting: deque[object] = deque()  # tickets, oldest first
         self.running = 0
+        self.lock = threading.Lock()
         self.keys: dict[str, threading.Lock] = {}
 
     def key_lock(self, key: str) -> threading.Lock:
         with self.lock:
             return self.keys.setdefault(key, threading.Lock())
 
+    def _take(self, ticket: object) -> bool:
+        """(Holding cond.) Start if this ticket is first in line and a slot is free."""
+        if self.waiting[0] is ticket and self.running < self.limit:
+            self.waiting.popleft()
+            self.running += 1
+            return True
+        return False
+
     @contextmanager
     def slot(self, on_wait: Callable[[int], None]) -> Iterator[None]:
-        """Hold one training slot; while waiting, on_wait(trainings ahead) every half second."""
-        with self.lock:
-            ahead = self.running + self.queued
-            self.queued += 1
+        """Hold one training slot, in arrival order; while waiting, on_wait(trainings running or
+        queued ahead of this one) about every half second — a live count that only goes down."""
+        ticket = object()
+        with self.cond:
+            self.waiting.append(ticket)
         acquired = False
         try:
-            while not self.slots.acquire(timeout=0.5):
-                on_wait(ahead)
-            acquired = True
-            with self.lock:
-                self.queued -= 1
-                self.running += 1
+            while True:
+                with self.cond:
+                    acquired = self._take(ticket)
+                    ahead = self.running + self.waiting.index(ticket) if not acquired else 0
+                if acquired:
+                    break
+                on_wait(ahead)  # outside the lock: a page's callback may be slow or raise
+                with self.cond:
+                    if self.waiting[0] is not ticket or self.running >= self.limit:
+                        self.cond.wait(timeout=0.5)
             yield
         finally:
-            with self.lock:
+            with self.cond:
                 if acquired:
                     self.running -= 1
                 else:
-                    self.queued -= 1
-            if acquired:
-                self.slots.release()
+                    self.waiting.remove(ticket)
+                self.cond.notify_all()
 
     @contextmanager
     def keys_held(self, keys: list[str], on_wait: Callable[[int], None]) -> Iterator[None]:
@@ -126,17 +147,14 @@ def groups_of(members: list[Experiment]) -> list[list[Experiment]]:
 
 
 def train(members: list[Experiment], progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
-    """Train one stacked group now (no store, no locks): the fast path itself."""
-    from core.data import load_dataset
-    from core.training.trainer import GroupTrainer
+    """Train one stacked group now (no store, no locks) on the selected backend (core.backends)."""
+    from core import backends
 
-    e = members[0]
-    ds = load_dataset(e.dataset, e.n_samples, e.noise)
-    return GroupTrainer(members, ds).run(progress=progress)
+    return backends.train_group(members, progress)
 
 
 def run_comparison(
-    comparison: Comparison,
+    comparison: RunPlan,
     store: RunStore | None = None,
     progress: ProgressFn | None = None,
     separate: bool = False,
@@ -166,11 +184,21 @@ def run_comparison(
             if not todo:
                 continue
             start = time.perf_counter()
+            marks = [start]  # when each epoch ended
 
-            def on_epoch(epoch: int, epochs: int, g=g, n=len(todo), start=start) -> None:
+            def on_epoch(epoch: int, epochs: int, g=g, n=len(todo), start=start, marks=marks) -> None:
+                marks.append(time.perf_counter())
+                after_first = [b - a for a, b in zip(marks[1:-1], marks[2:], strict=True)]
                 report(
                     Progress(
-                        "training", g, len(groups), n, epoch, epochs, elapsed=time.perf_counter() - start
+                        "training",
+                        g,
+                        len(groups),
+                        n,
+                        epoch,
+                        epochs,
+                        elapsed=marks[-1] - start,
+                        epoch_seconds=statistics.median(after_first) if after_first else 0.0,
                     )
                 )
 

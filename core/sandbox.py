@@ -20,10 +20,12 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
-RMSPROP_RHO = 0.9
-ADAM_BETA_2 = 0.999
-EPSILON = 1e-7  # Keras default for RMSprop and Adam
+from core.constants import ADAM_BETA_2, RMSPROP_RHO
+from core.constants import OPTIMIZER_EPSILON as EPSILON
+from core.constants import OPTIMIZERS as ALL_OPTIMIZERS
+
+# A 2-D point has no weights to decay, so adamw would be adam here.
+OPTIMIZERS = tuple(o for o in ALL_OPTIMIZERS if o != "adamw")
 DIVERGENCE_LIMIT = 1e6
 PATH_COLUMNS = ["step", "x0", "x1", "loss"]
 

@@ -18,11 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.constants import OPTIMIZERS
 from core.limits import MAX_DEPTH, MAX_EPOCHS, MAX_MEMBERS, MAX_SAMPLES, MAX_WIDTH, check_memory
 
 # Bump when a change to core alters the numbers a stored run would produce: old runs then no
 # longer match any key and are retrained instead of being replayed as if current.
-CODE_VERSION = "2"
+CODE_VERSION = "3"  # 3: group independence (a member's numbers no longer depend on its group-mates)
 
 TOY_DATASETS = ("moons", "circles", "spiral", "xor", "gaussians")
 BUNDLED_DATASETS = ("digits", "breast_cancer", "wine")
@@ -33,8 +34,8 @@ CSV_PREFIX = "csv:"  # "csv:<sha256-prefix>" names an uploaded table registered 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear")
 BATCH_NORM = ("none", "before", "after")
 INITS = ("glorot_uniform", "he_normal", "lecun_normal", "normal_small", "normal_large")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 LR_SCHEDULES = ("constant", "step", "cosine", "one_cycle", "cyclic")
+MAX_LABEL_NOISE = 0.9  # some labels must stay true, or there is nothing left to learn
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,14 @@ class Experiment:
     epochs: int = 20  # enough for digits to reach ~97% validation accuracy
     clipnorm: float = 0.0  # 0 = off; per-tensor norm clipping (Keras clipnorm)
     clipvalue: float = 0.0  # 0 = off; elementwise clipping (Keras clipvalue)
-    seed: int = 0  # drives init, dropout masks, data order and the train/val split
+    seed: int = 0  # drives init, dropout masks, data order, label noise and the train/val split
+    # -1 = the split follows `seed`; >= 0 fixes the train/val split, so seeds then vary only
+    # initialization, dropout, data order and label noise (split noise can swamp small effects).
+    split_seed: int = -1
+    # Fraction (0 to 0.9) of the TRAINING labels replaced at random, drawn from the member's seed:
+    # a class is replaced by a different class, a regression target by another training target.
+    # Validation labels are never touched (Zhang et al. 2017: nets memorize noisy labels).
+    label_noise: float = 0.0
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -84,8 +92,19 @@ class Experiment:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def effective_split_seed(self) -> int:
+        """The seed the train/val split is drawn from."""
+        return self.split_seed if self.split_seed >= 0 else self.seed
+
     def to_json(self) -> str:
-        return json.dumps(self.resolved().to_dict(), sort_keys=True, separators=(",", ":"))
+        """Canonical JSON of the run; knobs added later are left out at their default so the
+        keys of runs stored before them stay valid."""
+        values = self.resolved().to_dict()
+        for name, default in LATE_KNOB_DEFAULTS.items():
+            if values[name] == default:
+                del values[name]
+        return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
     @functools.cached_property
     def key(self) -> str:
@@ -98,10 +117,7 @@ class Experiment:
         """Members with equal group keys have the same network shape and data, so they can be
         trained together as one stacked model (see core.training.trainer)."""
         r = self.resolved()
-        return (
-            r.dataset, r.n_samples, r.noise, r.val_fraction, r.width, r.depth, r.activation,
-            r.batch_norm, r.residual, r.optimizer, r.batch_size, r.epochs,
-        )  # fmt: skip
+        return tuple(getattr(r, name) for name in GROUP_KNOBS)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Experiment:
@@ -113,6 +129,23 @@ class Experiment:
 
 
 KNOBS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Experiment))
+# Knobs that fix a network's shape and data: members equal in these stack into one model.
+GROUP_KNOBS = (
+    "dataset",
+    "n_samples",
+    "noise",
+    "val_fraction",
+    "width",
+    "depth",
+    "activation",
+    "batch_norm",
+    "residual",
+    "optimizer",
+    "batch_size",
+    "epochs",
+)
+# Knobs added after runs were stored: absent from the key JSON while at these defaults.
+LATE_KNOB_DEFAULTS: dict[str, Any] = {"split_seed": -1, "label_noise": 0.0}
 _TYPES: dict[str, type] = {
     f.name: {"int": int, "float": float, "bool": bool, "str": str}[f.type]
     for f in dataclasses.fields(Experiment)
@@ -217,6 +250,18 @@ def _validate(e: Experiment) -> None:
             "(Keras optimizers take one or the other); set one of them to 0"
         )
     _check(0 <= e.seed < 2**31, "seed", e.seed, "an integer from 0 to 2^31-1")
+    _check(
+        -1 <= e.split_seed < 2**31,
+        "split_seed",
+        e.split_seed,
+        "-1 (follow seed) or an integer from 0 to 2^31-1",
+    )
+    _check(
+        _finite(e.label_noise) and 0 <= e.label_noise <= MAX_LABEL_NOISE,
+        "label_noise",
+        e.label_noise,
+        f"between 0 and {MAX_LABEL_NOISE}",
+    )
 
 
 # --------------------------------------------------------------------------------------------

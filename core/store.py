@@ -9,9 +9,16 @@ Layout (schema version `SCHEMA_VERSION`, kept in PRAGMA user_version):
           code_version, created, seconds, dataset (indexed, for filtering).
 - frames: one Parquet blob per (run, frame name), so a caller can load only the frames it draws
           and listing runs never touches a blob.
+- owners: which app session trained a run (so a session may discard its own runs).
+- trash_runs / trash_frames: deleted runs, restorable for `TRASH_GRACE_S`, then purged.
 
-A store file that is not a database, or was written with another schema, is never deleted or
-overwritten: it is moved aside and a fresh store is started, with a message in `RunStore.notice`.
+A store file that is not a database, fails PRAGMA quick_check, or was written with another
+schema is never deleted or overwritten: it is moved aside and a fresh store is started, with a
+message in `RunStore.notice` (paths: for the operator) and `RunStore.public_notice` (for a page).
+
+A store that cannot be written (read-only file or folder, a folder at its path, a folder that
+cannot be created, a full disk) never stops the app: it reads what it can (read-only replay) and
+keeps new runs in memory until the process ends; `RunStore.unsaved` says why nothing is saved.
 
 This module must not import TensorFlow or Keras (directly or through imports): replaying a stored
 comparison only needs pandas, so the app can show it without paying for a TensorFlow import.
@@ -19,37 +26,61 @@ comparison only needs pandas, so the app can show it without paying for a Tensor
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-import math
 import os
-import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 
 from core.results import RunResult
-from core.spec import CODE_VERSION, KNOBS, Experiment
+from core.spec import KNOBS, Experiment
+from core.store_sql import (
+    _CHUNK,
+    SCHEMA_VERSION,
+    as_list,
+    connect,
+    connect_readonly,
+    damage,
+    encode,
+    ensure_extras,
+    frame_from_bytes,
+    identity,
+    initialize,
+    is_busy,
+    is_full,
+    list_record,
+    loads,
+    log,
+    move_aside,
+    purge,
+    read_header,
+    retrying,
+    select_in,
+    transaction,
+)
 
-log = logging.getLogger(__name__)
+__all__ = ["SCHEMA_VERSION", "STORE_ENV", "RunStore", "set_owner"]
 
-SCHEMA_VERSION = 1
 STORE_ENV = "WHATIF_STORE"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "runs.sqlite"
-BUSY_TIMEOUT_S = 30.0
-RETRIES = 8  # on top of the busy timeout: "database is locked" can still escape it (WAL recovery)
-_CHUNK = 500  # keys per IN (...) query, below SQLite's host-parameter limit
-_FLOAT_TAG = "$float"  # {"$float": "nan"}: how non-finite summary floats survive strict JSON
+TRASH_GRACE_S = 7 * 24 * 3600  # a deleted run stays restorable for a week, then is purged
+MAX_MEMORY_RUNS = 500  # unsaved runs kept in memory (a few MB of frames each at most), oldest dropped
 _LIST_COLUMNS = ("key", "created", "seconds", "device", "code_version")
+_RUN_COLUMNS = "key, experiment, summary, dataset, device, code_version, created, seconds"
 
 _T = TypeVar("_T")
+_OWNER: ContextVar[str | None] = ContextVar("whatif_store_owner", default=None)
+
+
+def set_owner(owner: str | None) -> None:
+    """Name whoever trains in this thread/context (an app session id): runs it stores are theirs."""
+    _OWNER.set(owner)
 
 
 def _no_op(key: str) -> None:
@@ -60,45 +91,34 @@ def _no_op(key: str) -> None:
 # and just before COMMIT. A test replaces it (e.g. with a long sleep) to kill a writer mid-write.
 _before_commit: Callable[[str], None] = _no_op
 
-_SCHEMA = """
-CREATE TABLE runs (
-    key          TEXT PRIMARY KEY,
-    experiment   TEXT NOT NULL,
-    summary      TEXT NOT NULL,
-    dataset      TEXT,
-    device       TEXT,
-    code_version TEXT,
-    created      REAL NOT NULL,
-    seconds      REAL
-);
-CREATE INDEX runs_dataset ON runs(dataset);
-CREATE INDEX runs_created ON runs(created);
-CREATE TABLE frames (
-    key  TEXT NOT NULL,
-    name TEXT NOT NULL,
-    pos  INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (key, name)
-);
-"""
-
 
 class RunStore:
     """Persistent map from run key to `RunResult`, safe to share between threads and processes.
 
     Each thread gets its own connection (sqlite3 connections must not be used concurrently), and
     a forked child opens its own instead of reusing its parent's. Writers wait for each other
-    (busy timeout plus retries), so concurrent puts all succeed.
+    (busy timeout plus retries), so concurrent puts all succeed. `mode` is "rw", "ro" (replay
+    only) or "memory" (nothing readable on disk); in the last two, new runs live in memory.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         if path is None:
             path = os.environ.get(STORE_ENV) or DEFAULT_PATH
         self._path = Path(path).expanduser().resolve()
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.notice: str | None = None
-        self._open()
+        self._memory: dict[str, tuple[tuple, RunResult, str | None]] = {}  # unsaved runs
+        self._memory_lock = threading.Lock()
+        self.notice: str | None = None  # for the operator (names paths)
+        self.public_notice: str | None = None  # the same news for a public page (no paths)
+        self.unsaved: str | None = None  # why new runs are not being saved; None while they are
+        self.on_unsaved: Callable[[RunStore], None] | None = None  # told when saving stops (an app's banner)
+        self.mode = "rw"
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+            self._run(ensure_extras)
+        except (OSError, sqlite3.Error) as err:
+            self._degrade(err)
 
     # -- public API -----------------------------------------------------------------------------
     @property
@@ -113,22 +133,31 @@ class RunStore:
         """Store runs in a single transaction: all of them are stored, or none.
 
         Encoding (JSON, Parquet) happens before the transaction starts so the write lock is held
-        only for the inserts themselves.
+        only for the inserts themselves. When the store cannot be written (a full disk, a file
+        turned read-only), the runs are kept in memory instead and `unsaved` says why: the
+        caller's results are never lost and a reload replays them instead of retraining.
         """
-        rows = [_encode(r) for r in results]
+        results = list(results)
+        rows = [encode(r) for r in results]
         if not rows:
             return
-
-        def write(conn: sqlite3.Connection) -> None:
-            with _transaction(conn, "BEGIN IMMEDIATE"):
-                for run_row, frame_rows in rows:
-                    conn.execute("DELETE FROM frames WHERE key = ?", (run_row[0],))
-                    conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", run_row)
-                    conn.executemany("INSERT INTO frames VALUES (?, ?, ?, ?)", frame_rows)
-                for run_row, _ in rows:
-                    _before_commit(run_row[0])
-
-        self._run(write)
+        owner = _OWNER.get()
+        if self.mode == "rw":
+            try:
+                self._run(lambda conn: self._write(conn, rows, owner))
+                return
+            except sqlite3.DatabaseError as err:
+                if is_busy(err):
+                    raise
+                self._stop_saving(err)
+        with self._memory_lock:
+            for (run_row, _), result in zip(rows, results, strict=True):
+                self._memory.pop(run_row[0], None)
+                # the summary as a replay from disk would give it (plain JSON types)
+                kept = RunResult(result.experiment, loads(run_row[2]), dict(result.frames))
+                self._memory[run_row[0]] = (run_row, kept, owner)
+            while len(self._memory) > MAX_MEMORY_RUNS:
+                self._memory.pop(next(iter(self._memory)))
 
     def get(self, key: str, frames: Iterable[str] | None = None) -> RunResult | None:
         """The stored run, or None. `frames` limits which frames are decoded (default: all)."""
@@ -136,26 +165,27 @@ class RunStore:
 
     def get_many(self, keys: Iterable[str], frames: Iterable[str] | None = None) -> dict[str, RunResult]:
         """Stored runs by key; missing keys (and runs this code can no longer read) are left out."""
-        keys = _as_list(keys)
+        keys = as_list(keys)
         wanted = None if frames is None else set(frames)
+        in_memory = self._from_memory(keys)
 
         def read(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
             # One read transaction: a concurrent put cannot pair one version's summary with
             # another version's frames.
-            with _transaction(conn, "BEGIN"):
-                runs = _select_in(conn, "SELECT key, experiment, summary FROM runs WHERE key IN ({})", keys)
+            with transaction(conn, "BEGIN"):
+                runs = select_in(conn, "SELECT key, experiment, summary FROM runs WHERE key IN ({})", keys)
                 blobs = []
                 if wanted is None or wanted:
                     found = [r[0] for r in runs]
                     sql = "SELECT key, name, data FROM frames WHERE key IN ({}) ORDER BY key, pos"
-                    blobs = _select_in(conn, sql, found)
+                    blobs = select_in(conn, sql, found)
             return runs, blobs
 
-        runs, blobs = self._run(read)
+        runs, blobs = self._read(read, ([], []))
         frames_of: dict[str, dict[str, pd.DataFrame]] = {}
         for key, name, data in blobs:
             if wanted is None or name in wanted:
-                frames_of.setdefault(key, {})[name] = _frame_from_bytes(data)
+                frames_of.setdefault(key, {})[name] = frame_from_bytes(data)
         out: dict[str, RunResult] = {}
         for key, experiment, summary in runs:
             try:
@@ -165,14 +195,19 @@ class RunStore:
                     "run %s in %s cannot be read by this version (%s); ignoring it", key, self._path, err
                 )
                 continue
-            out[key] = RunResult(exp, _loads(summary), frames_of.get(key, {}))
+            out[key] = RunResult(exp, loads(summary), frames_of.get(key, {}))
+        for key, result in in_memory.items():
+            kept = (
+                result.frames if wanted is None else {n: f for n, f in result.frames.items() if n in wanted}
+            )
+            out[key] = RunResult(result.experiment, result.summary, kept)
         return out
 
     def has(self, keys: Iterable[str]) -> set[str]:
         """Which of these keys are stored (reads only the primary-key index, never a blob)."""
-        keys = _as_list(keys)
-        rows = self._run(lambda conn: _select_in(conn, "SELECT key FROM runs WHERE key IN ({})", keys))
-        return {r[0] for r in rows}
+        keys = as_list(keys)
+        rows = self._read(lambda conn: select_in(conn, "SELECT key FROM runs WHERE key IN ({})", keys), [])
+        return {r[0] for r in rows} | set(self._from_memory(keys))
 
     def list_runs(self, dataset: str | None = None) -> pd.DataFrame:
         """One row per stored run, oldest first: key, created, seconds, device, code_version,
@@ -181,43 +216,93 @@ class RunStore:
         Summary fields whose names are already taken (e.g. seconds) are not repeated. No blob
         is read, so this stays cheap however large the frames are.
         """
-        sql = "SELECT key, created, seconds, device, code_version, experiment, summary FROM runs"
+        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
         params: tuple = ()
         if dataset is not None:
             sql, params = sql + " WHERE dataset = ?", (dataset,)
-        rows = self._run(lambda conn: conn.execute(sql + " ORDER BY created, key", params).fetchall())
-        records = []
-        for key, created, seconds, device, code_version, experiment, summary in rows:
-            record: dict[str, Any] = {"key": key, "created": created, "seconds": seconds}
-            record.update(device=device, code_version=code_version)
-            knobs = json.loads(experiment)
-            record.update({k: knobs.get(k) for k in KNOBS})
-            for name, value in _loads(summary).items():
-                if name not in record and (value is None or isinstance(value, (bool, int, float, str))):
-                    record[name] = value
-            records.append(record)
+        rows = self._read(lambda conn: conn.execute(sql + " ORDER BY created, key", params).fetchall(), [])
+        with self._memory_lock:
+            rows += [row for row, _, _ in self._memory.values() if dataset is None or row[3] == dataset]
+        records = [list_record(row) for row in sorted(rows, key=lambda r: (r[6], r[0]))]
         if not records:
             return pd.DataFrame(columns=[*_LIST_COLUMNS, *KNOBS])
         return pd.DataFrame.from_records(records)
 
-    def delete(self, keys: Iterable[str]) -> int:
-        """Remove runs (with their frames) in one transaction; returns how many runs were removed."""
-        keys = _as_list(keys)
+    def owned(self, owner: str) -> set[str]:
+        """Keys of the runs this owner (an app session) trained and stored."""
+        rows = self._read(
+            lambda c: c.execute("SELECT key FROM owners WHERE owner = ?", (owner,)).fetchall(), []
+        )
+        with self._memory_lock:
+            mine = {k for k, (_, _, o) in self._memory.items() if o == owner}
+        return {r[0] for r in rows} | mine
 
-        def remove(conn: sqlite3.Connection) -> int:
-            removed = 0
-            with _transaction(conn, "BEGIN IMMEDIATE"):
+    def delete(self, keys: Iterable[str]) -> int:
+        """Move runs (with their frames) to the trash in one transaction; returns how many runs
+        were removed. Trash older than `TRASH_GRACE_S` is purged on the way."""
+        keys = as_list(keys)
+        with self._memory_lock:
+            removed = sum(self._memory.pop(k, None) is not None for k in keys)
+        if not keys or self.mode != "rw":
+            return removed
+        now = time.time()
+
+        def move(conn: sqlite3.Connection) -> int:
+            count = 0
+            with transaction(conn, "BEGIN IMMEDIATE"):
                 for i in range(0, len(keys), _CHUNK):
                     chunk = keys[i : i + _CHUNK]
                     marks = ",".join("?" * len(chunk))
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO trash_runs SELECT {_RUN_COLUMNS}, ? FROM runs WHERE key IN ({marks})",
+                        (now, *chunk),
+                    )
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO trash_frames SELECT * FROM frames WHERE key IN ({marks})",
+                        chunk,
+                    )
                     conn.execute(f"DELETE FROM frames WHERE key IN ({marks})", chunk)
-                    removed += conn.execute(f"DELETE FROM runs WHERE key IN ({marks})", chunk).rowcount
-            return removed
+                    conn.execute(f"DELETE FROM owners WHERE key IN ({marks})", chunk)
+                    count += conn.execute(f"DELETE FROM runs WHERE key IN ({marks})", chunk).rowcount
+                purge(conn, now - TRASH_GRACE_S)
+            return count
 
-        return self._run(remove) if keys else 0
+        return removed + self._run(move)
+
+    def trash(self) -> pd.DataFrame:
+        """The deleted runs still restorable: key, dataset, created, deleted (newest first)."""
+        sql = "SELECT key, dataset, created, deleted FROM trash_runs ORDER BY deleted DESC, key"
+        rows = self._read(lambda conn: conn.execute(sql).fetchall(), [])
+        return pd.DataFrame(rows, columns=["key", "dataset", "created", "deleted"])
+
+    def restore(self, keys: Iterable[str]) -> int:
+        """Put trashed runs back; returns how many came back (a key stored again meanwhile keeps
+        its newer run). The trash entries are removed either way."""
+        keys = as_list(keys)
+        if not keys or self.mode != "rw":
+            return 0
+
+        def back(conn: sqlite3.Connection) -> int:
+            count = 0
+            with transaction(conn, "BEGIN IMMEDIATE"):
+                stored = {r[0] for r in select_in(conn, "SELECT key FROM runs WHERE key IN ({})", keys)}
+                for key in keys:
+                    if key not in stored:
+                        count += conn.execute(
+                            f"INSERT INTO runs SELECT {_RUN_COLUMNS} FROM trash_runs WHERE key = ?", (key,)
+                        ).rowcount
+                        conn.execute(
+                            "INSERT OR IGNORE INTO frames SELECT * FROM trash_frames WHERE key = ?", (key,)
+                        )
+                    conn.execute("DELETE FROM trash_frames WHERE key = ?", (key,))
+                    conn.execute("DELETE FROM trash_runs WHERE key = ?", (key,))
+            return count
+
+        return self._run(back)
 
     def count(self) -> int:
-        return self._run(lambda conn: conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+        stored = self._read(lambda conn: conn.execute("SELECT count(*) FROM runs").fetchone()[0], 0)
+        return stored + len(self._memory)
 
     def close(self) -> None:
         """Close this thread's connection (other threads' connections close when they exit)."""
@@ -235,19 +320,83 @@ class RunStore:
     def __repr__(self) -> str:
         return f"RunStore({str(self._path)!r})"
 
+    # -- writing --------------------------------------------------------------------------------
+    @staticmethod
+    def _write(conn: sqlite3.Connection, rows: list[tuple[tuple, list[tuple]]], owner: str | None) -> None:
+        with transaction(conn, "BEGIN IMMEDIATE"):
+            for run_row, frame_rows in rows:
+                conn.execute("DELETE FROM frames WHERE key = ?", (run_row[0],))
+                conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", run_row)
+                conn.executemany("INSERT INTO frames VALUES (?, ?, ?, ?)", frame_rows)
+                if owner is not None:
+                    conn.execute("INSERT OR REPLACE INTO owners VALUES (?, ?)", (run_row[0], owner))
+            for run_row, _ in rows:
+                _before_commit(run_row[0])
+
+    def _stop_saving(self, err: BaseException) -> None:
+        """From now on keep new runs in memory (reads of the file go on: replay still works)."""
+        reason = "the disk is full" if is_full(err) else f"the store cannot be written ({err})"
+        self.mode = "ro"
+        self._set_unsaved(reason, err)
+
+    def _set_unsaved(self, reason: str, err: BaseException) -> None:
+        self.unsaved = reason
+        log.warning("run store %s: %s (%s); new runs are kept in memory only", self._path, reason, err)
+        if self.on_unsaved is not None:
+            try:
+                self.on_unsaved(self)
+            except Exception:  # a listener's failure must not lose the run being kept
+                log.exception("run store: the on_unsaved listener failed")
+
+    def _from_memory(self, keys: list[str]) -> dict[str, RunResult]:
+        with self._memory_lock:
+            return {k: self._memory[k][1] for k in keys if k in self._memory}
+
     # -- connections ----------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
-            conn = _connect(self._path)
+            conn = connect(self._path) if self.mode == "rw" else connect_readonly(self._path)
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
     def _run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run fn with this thread's connection, retrying when the database stays locked."""
-        return _retrying(lambda: fn(self._conn()))
+        return retrying(lambda: fn(self._conn()))
+
+    def _read(self, fn: Callable[[sqlite3.Connection], _T], empty: _T) -> _T:
+        """A read that yields `empty` when there is no readable file (memory mode) or a table
+        is missing (a read-only store from before the owners/trash tables)."""
+        if self.mode == "memory":
+            return empty
+        try:
+            return self._run(fn)
+        except sqlite3.OperationalError as err:
+            if is_busy(err) or "no such table" not in str(err):
+                raise
+            return empty
 
     # -- opening and recovery -------------------------------------------------------------------
+    def _degrade(self, err: BaseException) -> None:
+        """The file cannot be opened for writing: replay from it read-only if possible, else keep
+        everything in memory. Either way the app goes on, and `unsaved` says why."""
+        self.close()
+        if self._path.is_dir():
+            reason = "a folder is in the way of the store file"
+        elif not self._path.parent.is_dir():
+            reason = "the store's folder cannot be created"
+        else:
+            reason = "the store's file or folder is read-only"
+        self.mode = "ro"
+        try:
+            version, tables = self._run(read_header)
+            if version != SCHEMA_VERSION or not {"runs", "frames"} <= tables:
+                raise sqlite3.DatabaseError(f"not a usable store (schema {version}, tables {sorted(tables)})")
+        except (OSError, sqlite3.Error):
+            self.close()
+            self.mode = "memory"
+        self._set_unsaved(reason, err)
+
     def _open(self) -> None:
         """Validate the file at path; move it aside if unusable; create the schema if new.
 
@@ -255,24 +404,25 @@ class RunStore:
         which case the file we inspected is replaced by a fresh store that then validates fine.
         """
         for _ in range(10):
-            identity = _identity(self._path)
+            before = identity(self._path)
             problem = self._inspect()
             if problem is None:
                 return
             kind, reason = problem
             self.close()
-            if _identity(self._path) != identity:
+            if identity(self._path) != before:
                 continue  # someone else moved or replaced it meanwhile: look again
-            kept = _move_aside(self._path, kind)
+            kept = move_aside(self._path, kind)
             if kept is None:
                 continue
-            if kind == "broken":
-                what = f"was unreadable ({reason})"
-            else:
-                what = f"was written with another store format ({reason})"
+            what = "was unreadable" if kind == "broken" else "was written with another store format"
             self.notice = (
-                f"The run store at {self._path} {what}; it was kept as {kept} and a fresh store was "
-                "started. Earlier runs will be retrained when needed."
+                f"The run store at {self._path} {what} ({reason}); it was kept as {kept} and a fresh "
+                "store was started. Earlier runs will be retrained when needed."
+            )
+            self.public_notice = (
+                f"The run store {what}; it was set aside (the operator's log says where) and a fresh "
+                "store was started. Earlier runs will be retrained when needed."
             )
             log.warning("%s", self.notice)
         raise RuntimeError(f"could not open the run store at {self._path}: it keeps changing underneath")
@@ -281,179 +431,20 @@ class RunStore:
         """None if the store is usable (initializing it if empty), else (kind, reason)."""
         try:
             conn = self._conn()
-            version, tables = _retrying(lambda: _read_header(conn))
+            version, tables = retrying(lambda: read_header(conn))
             if version == 0 and not tables:
-                _retrying(lambda: _initialize(conn))
-                version, tables = _retrying(lambda: _read_header(conn))
+                retrying(lambda: initialize(conn))
+                version, tables = retrying(lambda: read_header(conn))
+            damaged = damage(conn) if version == SCHEMA_VERSION else None
         except sqlite3.OperationalError:
             raise  # busy for too long, no permission, a directory: not the file's fault
         except sqlite3.DatabaseError as err:  # "file is not a database", "disk image is malformed"
             return "broken", str(err)
+        if damaged:
+            return "broken", f"integrity check: {damaged}"
         if version == SCHEMA_VERSION and {"runs", "frames"} <= tables:
             return None
         if version == SCHEMA_VERSION:
             return "broken", f"schema version {version} but tables {sorted(tables)}"
         label = "old" if version < SCHEMA_VERSION else "new"
         return f"{label}-schema-{version}", f"schema version {version}; this app uses {SCHEMA_VERSION}"
-
-
-# -- SQLite helpers ------------------------------------------------------------------------------
-def _connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves so a run is exactly one transaction.
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    return conn
-
-
-def _read_header(conn: sqlite3.Connection) -> tuple[int, set[str]]:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return version, tables
-
-
-def _initialize(conn: sqlite3.Connection) -> None:
-    """Create the schema in an empty database; a no-op if another process got there first."""
-    # WAL lets readers proceed during a write; it is persistent, so it is set once, here.
-    # NORMAL sync is still crash-safe under WAL (a killed process never loses a commit).
-    conn.execute("PRAGMA journal_mode = WAL")
-    with _transaction(conn, "BEGIN IMMEDIATE"):
-        version, tables = _read_header(conn)
-        if version == 0 and not tables:
-            for statement in filter(str.strip, _SCHEMA.split(";")):  # executescript would COMMIT
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection, begin: str) -> Iterator[None]:
-    conn.execute(begin)
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _is_busy(err: BaseException) -> bool:
-    text = str(err).lower()
-    return isinstance(err, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
-
-
-def _retrying(fn: Callable[[], _T]) -> _T:
-    """Call fn, retrying with jittered backoff while SQLite reports the database busy/locked."""
-    for attempt in range(RETRIES):
-        try:
-            return fn()
-        except sqlite3.OperationalError as err:
-            if not _is_busy(err) or attempt == RETRIES - 1:
-                raise
-            log.info("run store busy (%s); retrying", err)
-            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
-    raise AssertionError("unreachable")
-
-
-def _select_in(conn: sqlite3.Connection, sql: str, keys: list[str]) -> list[tuple]:
-    rows: list[tuple] = []
-    for i in range(0, len(keys), _CHUNK):
-        chunk = keys[i : i + _CHUNK]
-        rows += conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchall()
-    return rows
-
-
-def _as_list(keys: Iterable[str]) -> list[str]:
-    """Accept one key as well as many: a bare string must not be iterated character by character."""
-    return [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))
-
-
-# -- moving a bad file aside ---------------------------------------------------------------------
-def _identity(path: Path) -> tuple | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
-def _move_aside(path: Path, kind: str) -> Path | None:
-    """Rename path (and its -wal/-shm companions) to a name that is not taken; None if it vanished.
-
-    Renaming, not copying: the kept file is byte-identical and nothing is ever overwritten.
-    """
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = path.with_name(f"{path.name}.{kind}-{stamp}")
-    target, n = base, 0
-    while any(Path(f"{target}{s}").exists() for s in ("", "-wal", "-shm")):
-        n += 1
-        target = base.with_name(f"{base.name}-{n}")
-    try:
-        os.rename(path, target)
-    except FileNotFoundError:
-        return None
-    for suffix in ("-wal", "-shm"):
-        companion = Path(f"{path}{suffix}")
-        if companion.exists():
-            with suppress(FileNotFoundError):
-                os.rename(companion, f"{target}{suffix}")
-    return target
-
-
-# -- encoding ------------------------------------------------------------------------------------
-def _encode(result: RunResult) -> tuple[tuple, list[tuple]]:
-    """The runs row and the frames rows of one result, ready to insert."""
-    exp, summary = result.experiment, result.summary
-    key = result.key
-    seconds = summary.get("seconds")
-    run_row = (
-        key,
-        json.dumps(exp.to_dict(), sort_keys=True),
-        _dumps(summary),
-        exp.dataset,
-        None if summary.get("device") is None else str(summary["device"]),
-        CODE_VERSION,
-        time.time(),
-        float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else None,
-    )
-    frame_rows = [
-        (key, name, pos, _frame_to_bytes(df)) for pos, (name, df) in enumerate(result.frames.items())
-    ]
-    return run_row, frame_rows
-
-
-def _frame_to_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    df.to_parquet(buf, engine="pyarrow", compression="zstd")
-    return buf.getvalue()
-
-
-def _frame_from_bytes(data: bytes) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-
-
-def _dumps(value: Any) -> str:
-    """Strict JSON: non-finite floats become {"$float": "nan"|"inf"|"-inf"}; numpy scalars plain."""
-    return json.dumps(_to_jsonable(value), sort_keys=True, allow_nan=False)
-
-
-def _to_jsonable(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {_FLOAT_TAG: repr(float(value))}
-    if isinstance(value, dict):
-        return {str(k): _to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):  # numpy scalar or array, without importing numpy here
-        return _to_jsonable(value.tolist())
-    raise TypeError(f"cannot store summary value {value!r} of type {type(value).__name__}")
-
-
-def _loads(text: str) -> dict[str, Any]:
-    def hook(obj: dict[str, Any]) -> Any:
-        if len(obj) == 1 and _FLOAT_TAG in obj:
-            return float(obj[_FLOAT_TAG])
-        return obj
-
-    return json.loads(text, object_hook=hook)

@@ -2,20 +2,28 @@
 
 import streamlit as st
 
+from core.measures import with_gaps as gaps
 from core.spec import Comparison, Experiment
 from core.topics.regularization import (
     epochs_to_target,
-    gaps,
     init_spread,
     lr_stability,
     stable_edges,
     target_table,
 )
 from ui import charts, claims_block, panels
-from ui import topic_regularization as topic
 from ui.builder import Preset, comparison_builder
-from ui.run import auto
+from ui.cache import memoized
+from ui.run import auto, groups, on_demand
 from ui.state import setup
+
+# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
+# of a stored page does not recompute them.
+epochs_to_target = memoized(epochs_to_target)
+target_table = memoized(target_table)
+lr_stability = memoized(lr_stability)
+stable_edges = memoized(stable_edges)
+init_spread = memoized(init_spread)
 
 setup("Batch normalization", "⚖️")
 st.title("⚖️ Batch normalization")
@@ -48,80 +56,85 @@ if result is not None:
     panels.standard(result, "batch_norm", metric="val_accuracy")
     target = st.slider("target validation accuracy", 0.5, 0.99, 0.9, 0.01, key="batch_norm.target")
     per_run = epochs_to_target(result.frame("epochs"), target)
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**Epochs to {target:.0%} validation accuracy** (every seed that got there)")
-        if per_run["reached"].any():
-            panels.chart(charts.final_metric(per_run, "epochs_to_target", result.variant_order()))
-        else:
-            st.info(f"No run reached {target:.0%} validation accuracy: lower the target or train longer.")
-    with right:
-        topic.table(
-            target_table(per_run, result.variant_order()),
-            {"mean_epochs": "%.1f", "fastest": "%d", "slowest": "%d"},
-            {"mean_epochs": "mean epochs", "reached": "seeds that reached it"},
-        )
+    st.markdown(f"**Epochs to {target:.0%} validation accuracy** (every seed that got there)")
+    if per_run["reached"].any():
+        panels.chart(charts.final_metric(per_run, "epochs_to_target", result.variant_order()))
+    else:
+        st.info(f"No run reached {target:.0%} validation accuracy: lower the target or train longer.")
+    panels.table(
+        target_table(per_run, result.variant_order()),
+        {"mean_epochs": "%.1f", "fastest": "%d", "slowest": "%d"},
+        {"mean_epochs": "mean epochs", "reached": "seeds that reached it"},
+    )
 
 st.subheader("Before or after the activation, per activation")
 grid = Comparison.of(base, {"activation": ("relu", "tanh", "sigmoid"), "batch_norm": PLACES}, seeds=2)
-placed = topic.on_demand(
-    grid, "batch_norm.grid", "Run the activation × placement grid",
-    f"{grid.n_members} runs, {topic.groups(grid)} separately compiled models (tens of seconds).",
-)  # fmt: skip
+placed = on_demand(
+    grid,
+    "batch_norm.grid",
+    "Run the activation × placement grid",
+    f"{grid.n_members} runs, {groups(grid)} separately compiled models (tens of seconds).",
+)
 if placed is not None:
     summary, order = placed.summary(), placed.variant_order()
     panels.chart(charts.curves(placed.frame("epochs"), "val_accuracy", "epoch", summary, order))
     panels.chart(charts.metric_vs_knob(summary, "batch_norm", "final_val_loss", color_by="activation"))
     per_run = epochs_to_target(placed.frame("epochs"), 0.9)
-    topic.table(
+    panels.table(
         target_table(per_run, order),
         {"mean_epochs": "%.1f"},
         {"mean_epochs": "epochs to 90%"},
     )
-    topic.replay_caption(placed)
+    panels.replay_caption(placed)
 
 st.subheader("Largest stable learning rate, with and without BN")
 RATES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 sweep = Comparison.of(base, {"batch_norm": ("none", "before"), "learning_rate": RATES}, seeds=2)
-swept = topic.on_demand(
-    sweep, "batch_norm.lr", "Run the LR sweep",
-    f"{sweep.n_members} runs in {topic.groups(sweep)} stacked models: learning rates {', '.join(f'{r:g}' for r in RATES)}.",
-)  # fmt: skip
+swept = on_demand(
+    sweep,
+    "batch_norm.lr",
+    "Run the LR sweep",
+    f"{sweep.n_members} runs in {groups(sweep)} stacked models: learning rates {', '.join(f'{r:g}' for r in RATES)}.",
+)
 if swept is not None:
     stability = lr_stability(swept.summary(), swept.frame("steps"))
     edges = stable_edges(stability)
-    panels.chart(topic.edge_chart(swept.summary(), edges))
-    topic.table(edges, {"largest_stable_lr": "%g", "first_unstable_lr": "%g"})
+    panels.chart(charts.edge_chart(swept.summary(), edges))
+    panels.table(edges, {"largest_stable_lr": "%g", "first_unstable_lr": "%g"})
     st.caption(
         "Stable: no seed diverged and every seed ended below half its first-step loss. The dashed "
         "rule is the largest stable rate; ✕ marks rates where seeds blew up."
     )
-    topic.replay_caption(swept)
+    panels.replay_caption(swept)
 
 st.subheader("Sensitivity to weight initialization")
 INITS = ("normal_small", "glorot_uniform", "he_normal", "normal_large")
 inits = Comparison.of(base, {"batch_norm": ("none", "before"), "init": INITS}, seeds=2)
-started = topic.on_demand(
-    inits, "batch_norm.init", "Run the init comparison",
-    f"{inits.n_members} runs in {topic.groups(inits)} stacked models: {', '.join(INITS)}.",
-)  # fmt: skip
+started = on_demand(
+    inits,
+    "batch_norm.init",
+    "Run the init comparison",
+    f"{inits.n_members} runs in {groups(inits)} stacked models: {', '.join(INITS)}.",
+)
 if started is not None:
     summary = started.summary()
     panels.chart(charts.metric_vs_knob(summary, "init", "final_val_loss", log_y=True, color_by="batch_norm"))
-    topic.table(
+    panels.table(
         init_spread(summary), {"spread": "%.4f", "std": "%.4f"}, {"spread": "spread of final val loss"}
     )
     st.caption("Spread: largest minus smallest per-init mean final loss; ∞ when an init diverged.")
-    topic.replay_caption(started)
+    panels.replay_caption(started)
 
 st.subheader("BN vs dropout vs both: the generalization gap")
 mixes = Comparison.of(base, {"batch_norm": ("none", "before"), "dropout": (0.0, 0.3)}, seeds=3)
-mixed = topic.on_demand(
-    mixes, "batch_norm.dropout", "Run BN × dropout",
-    f"{mixes.n_members} runs in {topic.groups(mixes)} stacked models.",
-)  # fmt: skip
+mixed = on_demand(
+    mixes,
+    "batch_norm.dropout",
+    "Run BN × dropout",
+    f"{mixes.n_members} runs in {groups(mixes)} stacked models.",
+)
 if mixed is not None:
     panels.chart(charts.final_metric(gaps(mixed.summary()), "generalization_gap", mixed.variant_order()))
-    topic.replay_caption(mixed)
+    panels.replay_caption(mixed)
 
 claims_block.show("batch_norm", base.dataset)

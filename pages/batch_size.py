@@ -2,22 +2,28 @@
 
 import streamlit as st
 
+from core.measures import epoch_times
+from core.measures import with_gaps as gaps
 from core.spec import Experiment
 from core.topics.regularization import (
     batch_table,
-    epoch_times,
     full_batch,
-    gaps,
-    labelled,
     lr_scaled,
     seed_spread,
 )
 from core.topics.regularization import update_norm_by_epoch as update_norms
 from ui import charts, claims_block, panels
-from ui import topic_regularization as topic
 from ui.builder import Preset, comparison_builder
-from ui.run import auto
+from ui.cache import memoized
+from ui.run import auto, groups
 from ui.state import setup
+
+# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
+# of a stored page does not recompute them.
+batch_table = memoized(batch_table)
+epoch_times = memoized(epoch_times)
+seed_spread = memoized(seed_spread)
+update_norms = memoized(update_norms)
 
 setup("Batch size", "📦")
 st.title("📦 Batch size")
@@ -38,12 +44,24 @@ BASE = Experiment(
 )
 FULL = full_batch(BASE.n_samples, BASE.val_fraction)
 PRESET = Preset(BASE, {"batch_size": (8, 32, 128, FULL)}, seeds=5)
-BATCH_FORMATS = {"learning_rate": "%g", "steps_per_epoch": "%d", "time_per_epoch": "%.4f s", "update_norm": "%.4f",
-                 "update_noise": "%.2f", "update_per_epoch": "%.3f", "val_accuracy_std": "%.4f",
-                 "generalization_gap": "%.4f"}  # fmt: skip
-BATCH_LABELS = {"batch_size_used": "batch used", "update_norm": "update norm / step",
-                "update_noise": "update noise (CV)", "update_per_epoch": "update norm × steps",
-                "val_accuracy_std": "val acc std (seeds)", "generalization_gap": "gap (mean)"}  # fmt: skip
+BATCH_FORMATS = {
+    "learning_rate": "%g",
+    "steps_per_epoch": "%d",
+    "time_per_epoch": "%.4f s",
+    "update_norm": "%.4f",
+    "update_noise": "%.2f",
+    "update_per_epoch": "%.3f",
+    "val_accuracy_std": "%.4f",
+    "generalization_gap": "%.4f",
+}
+BATCH_LABELS = {
+    "batch_size_used": "batch used",
+    "update_norm": "update norm / step",
+    "update_noise": "update noise (CV)",
+    "update_per_epoch": "update norm × steps",
+    "val_accuracy_std": "val acc std (seeds)",
+    "generalization_gap": "gap (mean)",
+}
 comparison, clicked = comparison_builder(
     "batch_size", PRESET, knobs=("batch_size", "learning_rate", "optimizer", "epochs", "n_samples", "width")
 )
@@ -59,15 +77,15 @@ rule = (
     f"lr {b.learning_rate:g} × batch / {b.batch_size}" if scale else f"lr {b.learning_rate:g} for every batch"
 )
 st.caption(
-    f"{rule} · {topic.groups(asked)} separately compiled model(s) · full batch = the training set "
+    f"{rule} · {groups(asked)} separately compiled model(s) · full batch = the training set "
     f"({full_batch(b.n_samples, b.val_fraction)} for n_samples={b.n_samples}; larger batches are clamped to it)."
 )
-result = labelled(auto(asked, "batch_size", clicked, default))
+result = auto(asked, "batch_size", clicked, default)
 
 if result is not None:
     summary, order = gaps(result.summary()), result.variant_order()
     epochs, steps = result.frame("epochs"), result.frame("steps")
-    topic.curves_three_ways(result, "batch_size", "val_accuracy", epochs, summary)
+    panels.curves_panel(result, "batch_size", "val_accuracy", list(panels.X_AXES), epochs, summary)
     st.caption(
         "By epoch every batch size has seen the same data; by optimizer step, the same number of "
         "updates; by seconds, the same compute. Seconds leave out each model's one-off compile."
@@ -76,25 +94,25 @@ if result is not None:
     with left:
         st.markdown("**Final validation accuracy, every seed** (tick = mean, rule = min–max)")
         panels.chart(charts.final_metric(summary, "final_val_accuracy", order))
-        topic.table(
-            seed_spread(summary, "final_val_accuracy", order),
-            {c: "%.3f" for c in ("mean", "std", "min", "max", "range")},
-            {"std": "std over seeds", "range": "max − min"},
-        )
+        st.markdown("**Time per epoch** (compile excluded, every seed)")
+        panels.chart(charts.final_metric(epoch_times(epochs), "time_per_epoch", order))
     with right:
         st.markdown("**Generalization gap** (val − train loss, every seed)")
         panels.chart(charts.final_metric(summary, "generalization_gap", order))
-        st.markdown("**Time per epoch** (compile excluded, every seed)")
-        panels.chart(charts.final_metric(epoch_times(epochs), "time_per_epoch", order))
+    panels.table(
+        seed_spread(summary, "final_val_accuracy", order),
+        {c: "%.3f" for c in ("mean", "std", "min", "max", "range")},
+        {"std": "std over seeds", "range": "max − min"},
+    )
     st.markdown("**Size of one update** — ‖w after − w before‖ per step, mean over each epoch")
     panels.chart(charts.curves(update_norms(steps), "update_norm", "epoch", summary, order, log_y=True))
-    topic.table(batch_table(summary, epochs, steps, order), BATCH_FORMATS, BATCH_LABELS)
+    panels.table(batch_table(summary, epochs, steps, order), BATCH_FORMATS, BATCH_LABELS)
     st.caption(
         "Members of one batch size train stacked and share one clock: time per epoch is the group's. "
         "Update noise is the step-to-step coefficient of variation of the update norm."
     )
     panels.summary_table(result)
-    topic.replay_caption(result)
+    panels.replay_caption(result)
     panels.export_panel(result, "batch_size")
     panels.share_panel("batch_size")
 

@@ -1,11 +1,13 @@
-"""Claims overview: every claim of the notes with its latest verdict, decided from stored runs."""
+"""Claims overview: every claim of the notes with its latest verdict, decided from stored runs,
+and the robustness map of every claim on every bundled dataset."""
 
 import streamlit as st
 
-from core.claims import CLAIMS
+from core.claims import CLAIMS, MAP_DATASETS
 from core.spec import DATASETS
 from ui import claims_overview as topic
 from ui import panels
+from ui.claims_block import RULE_TEXT
 from ui.nav import PAGES
 from ui.state import setup
 
@@ -13,14 +15,41 @@ setup("Claims overview", "✅")
 st.title("✅ Claims overview")
 st.markdown(
     "Every claim of the study notes, in our own words, next to what the runs say about it. A verdict is "
-    "never written down: it is computed from a claim's preset runs (several seeds each) by a fixed rule, "
-    "**holds**, **does not hold**, or **inconclusive** when the effect is within the seed-to-seed spread. "
-    "Verdicts below are replayed from the run store (no training); a claim whose runs are not all stored "
-    "shows as *not run*. The same claim can hold on one dataset and not on another: pick one. "
+    "never written down: it is computed from a claim's preset runs (8-10 seeds where the outcome is random) "
+    "by a statistical test stated before anything ran. "
+    + RULE_TEXT
+    + " Verdicts below are replayed from the "
+    "run store (no training); a claim whose runs are not all stored shows as *not run*. The same claim can "
+    "hold on one dataset and not on another: the map below shows where. "
     "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8); "
     "each topic page links the papers behind its claims."
 )
+
+st.subheader("Robustness map")
+st.caption(
+    f"Every claim on {', '.join(MAP_DATASETS)}: colour is the verdict; hover a cell for the effect, its 90% "
+    "interval, the one-sided p-value and the number of seeds."
+)
+map_cols = st.columns([2, 5])
+fill_clicked = map_cols[0].button("Run every claim on every bundled dataset", key="claims.fill_map", icon="🗺️")
+map_cols[1].caption(
+    "Skips every claim whose runs are stored; the rest train here (minutes per dataset on this CPU) and are "
+    "stored for everyone."
+)
+if fill_clicked:
+    topic.fill_map()
+grid = topic.map_frame()
+st.altair_chart(topic.robustness_map(grid), width="stretch")
+changing = topic.dataset_dependent(grid)
+if changing:
+    st.markdown(
+        "Claims whose verdict depends on the dataset:\n\n" + "\n".join(f"- {line}" for line in changing)
+    )
+else:
+    st.caption("No claim has held on one dataset and failed on another among the verdicts stored so far.")
+
+st.subheader("Every claim on one dataset")
 cols = st.columns([2, 3, 2, 3])
 dataset = cols[0].selectbox("dataset", DATASETS, index=DATASETS.index("digits"), key="claims.dataset")
 others = cols[1].multiselect(
@@ -42,14 +71,15 @@ def redraw(latest: list[dict[str, str]]) -> None:
 
 if run_clicked:
     with status:
-        topic.run_all(dataset, rows, redraw)
+        topic.run_missing(dataset, rows, redraw)
 with counts:
     topic.verdict_counts(rows)
 redraw(rows)
 st.caption(
-    "MO2 is decided in the optimizer sandbox (a quadratic ravine, no network), so its verdict needs no "
-    "stored runs. LR4's preset starts with a short LR range test, so its runs are found only after that "
-    "test has run once in this server process (here or on the learning-rate page)."
+    "MO1 and MO2 are decided in the optimizer sandbox (a quadratic ravine, no network; MO1 checks a real "
+    "network too), so MO2 needs no stored runs. LR4's preset starts with a short LR range test, so its runs "
+    "are found only after that test has run once in this server process (here or on the learning-rate page). "
+    "RG3 times its runs on this machine each time it runs, so its verdict is kept only until the server restarts."
 )
 
 st.subheader("Topic pages")

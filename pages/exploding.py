@@ -1,5 +1,7 @@
 """Exploding gradients & clipping: a run that blows up, its warning signs, and the fixes side by side."""
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.spec import Experiment
@@ -12,9 +14,18 @@ from core.topics.gradients import (
     fixes,
 )
 from ui import charts, claims_block, panels
-from ui import topic_gradients as topic
 from ui.builder import Preset, comparison_builder
+from ui.cache import memoized
+from ui.run import auto
+from ui.sections import exploding as sections
+from ui.sections.inputs import data_of, dataset_facts
 from ui.state import setup
+from ui.text import public_error
+
+# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
+# of a stored page does not recompute them.
+detection_table = memoized(detection_table)
+clip_table = memoized(clip_table)
 
 setup("Exploding gradients", "💥")
 st.title("💥 Exploding gradients & clipping")
@@ -32,8 +43,15 @@ st.markdown(
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
 )
 # Tuned on digits: every seed blows up within two steps, and clipping lets it train (~70-90% val).
-BLOWS_UP = Experiment(activation="leaky_relu", depth=6, width=32, init="normal_large", learning_rate=0.01,
-                      batch_size=64, epochs=5)  # fmt: skip
+BLOWS_UP = Experiment(
+    activation="leaky_relu",
+    depth=6,
+    width=32,
+    init="normal_large",
+    learning_rate=0.01,
+    batch_size=64,
+    epochs=5,
+)
 PRESET = Preset(BLOWS_UP, {}, seeds=2)
 comparison, clicked = comparison_builder(
     "exploding",
@@ -48,25 +66,34 @@ try:
     variants, skipped = expand(comparison, fixes(comparison.baseline))
     default, _ = expand(PRESET.comparison(), fixes(PRESET.comparison().baseline))
 except ValueError as err:
-    st.error(f"Not run: {err}")
+    st.error(f"Not run: {public_error(err)}")
     st.stop()
 if skipped:
     st.caption("Left out: " + "; ".join(skipped))
-result = topic.run_set(variants, "exploding", clicked, default)
+result = auto(variants, "exploding", clicked, default)
 
 if result is not None:
     order, summary = result.variant_order(), result.summary()
-    steps, facts = result.frame("steps"), topic.dataset_facts(*topic.data_of(comparison.baseline))
+    steps, facts = result.frame("steps"), dataset_facts(*data_of(comparison.baseline))
+    st.subheader("Summary: did each remedy keep the run alive, and did it train?")
+    sections.summary_panel(result, chance_loss(facts["class_shares"]))
     st.subheader("Loss per step")
     st.caption("The batch loss at every step (log scale); ✕ marks where a run blew up and stopped.")
     panels.chart(charts.curves(steps, "loss", "step", summary, order, log_y=True))
     st.subheader("Detection: the warning signs, run by run")
-    topic.detection_panel(detection_table(result, chance_loss(facts["class_shares"])))
+    sections.detection_panel(detection_table(result, chance_loss(facts["class_shares"])))
     st.markdown("**Gradient norm**: global norm per step, before clipping (log)")
     panels.chart(charts.curves(steps, "grad_norm", "step", summary, order, log_y=True))
     st.subheader("Clipping: which threshold, and how often it fired")
     panels.chart(charts.gradient_histogram(steps, CLIP_QUANTILE, order))
-    topic.clip_panel(clip_table(result))
+    norms = pd.to_numeric(steps.get("grad_norm"), errors="coerce")
+    with_norms = set(steps.loc[np.isfinite(norms) & (norms > 0), "variant"]) if len(steps) else set()
+    if absent := [v for v in order if v not in with_norms]:
+        st.caption(
+            f"No histogram for {', '.join(absent)}: every seed blew up before a finite gradient norm "
+            "was recorded."
+        )
+    sections.clip_panel(clip_table(result))
     st.caption(
         f"The {CLIP_QUANTILE:.0%} quantile of a run's per-step global gradient norm is the usual first clipnorm: "
         "it trims the largest tenth of the steps. Take it from a run that trains; a run that blew up has only "

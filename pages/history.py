@@ -21,6 +21,7 @@ if runs.empty:
     st.info("No runs are stored yet. Run a comparison on any topic page, or the quick what-if on "
             "the home page, and its runs will be listed here.")  # fmt: skip
     page_link(PAGES[0])
+    history.admin_login("history")  # the admin may still restore from the trash
 else:
     shown = history.filters(runs, "history")
     st.caption(f"{len(shown)} of {len(runs)} stored runs shown")
@@ -28,7 +29,8 @@ else:
         st.warning("No stored run matches these filters: clear one of them.")
     else:
         selected = history.table(shown, "history")
-        selected = history.picker(runs, "history", selected)
+        selected = history.picker(shown, "history", selected)  # "Select all" means the runs shown
         history.delete(selected, "history")
         history.overlay(selected, "history")
         history.knob_charts(shown, "history")
+history.trash("history")

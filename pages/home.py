@@ -8,6 +8,7 @@ from ui.builder import Preset
 from ui.nav import PAGES
 from ui.run import run
 from ui.state import setup
+from ui.text import public_error
 
 setup("Home")
 st.title("🧪 Hyperparameter what-if explorer")
@@ -41,7 +42,7 @@ chosen = [v.strip() for v in (values or QUICK_KNOBS[knob]).split(",") if v.strip
 try:
     comparison = Preset(Experiment(epochs=10), {knob: tuple(chosen)}, seeds=2).comparison()
 except ValueError as err:
-    st.error(f"Not run: {err}")
+    st.error(f"Not run: {public_error(err)}")
 else:  # small enough (2-3 s cold) to run on every submit, and it replays from the store
     result = run(comparison, "home")
     if result is not None:

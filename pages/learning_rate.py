@@ -3,9 +3,10 @@
 import streamlit as st
 
 from core.spec import Experiment
-from ui import claims_block, panels, topic_lr
+from ui import claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.run import auto
+from ui.sections import lr_range, lr_sweep
 from ui.state import setup
 
 setup("Learning rate", "📈")
@@ -34,14 +35,7 @@ comparison, clicked = comparison_builder(
 result = auto(comparison, "learning_rate", clicked, PRESET.comparison())
 if result is not None:
     panels.standard(result, "learning_rate", metric="train_loss")
-    topic_lr.sweep_readings(result, "learning_rate")
+    lr_sweep.sweep_readings(result, "learning_rate")
 
-topic_lr.range_section(comparison.baseline, "learning_rate")
+lr_range.range_section(comparison.baseline, "learning_rate")
 claims_block.show("learning_rate", comparison.baseline.dataset)
-st.caption(
-    "Benchmark (this 2-core CPU, no GPU, measured with other jobs running): the default sweep — 7 "
-    "learning rates × 2 seeds, 12 epochs, one stacked model — trained cold in 4–5 s after a 5 s "
-    "TensorFlow import (a first view of the page on a fresh store, Streamlit start-up included, "
-    "took about 14 s); it replays from the store in 0.3 s without importing TensorFlow, and the "
-    "whole page redraws in about 1.5 s. The range test takes a few seconds from its button."
-)

@@ -4,9 +4,11 @@ schedules on a real network."""
 import streamlit as st
 
 from core.spec import Experiment
-from ui import claims_block, panels, topic_lr
+from ui import claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.run import auto
+from ui.sections import optimizers as sections
+from ui.sections.sandbox import sandbox_section
 from ui.state import setup
 
 setup("Optimizers & momentum", "🏃")
@@ -23,7 +25,7 @@ st.markdown(
     "[Smith 2018](https://arxiv.org/abs/1803.09820), [Smith 2015](https://arxiv.org/abs/1506.01186)."
 )
 
-topic_lr.sandbox_section("optimizers")
+sandbox_section("optimizers")
 
 st.header("On a real network")
 # Per-member knob only (momentum; 0 = plain SGD): the 9 runs train as one stacked model.
@@ -37,16 +39,8 @@ result = auto(comparison, "optimizers", clicked, PRESET.comparison())
 if result is not None:
     panels.standard(result, "optimizers", metric="train_loss")
     st.subheader("Epochs to a target loss")
-    topic_lr.target_readout(result, "optimizers")
+    sections.target_readout(result, "optimizers")
 
-topic_lr.all_optimizers_section(comparison.baseline, "optimizers")
-topic_lr.schedules_section(comparison.baseline, "optimizers")
+sections.all_optimizers_section(comparison.baseline, "optimizers")
+sections.schedules_section(comparison.baseline, "optimizers")
 claims_block.show("optimizers", comparison.baseline.dataset)
-st.caption(
-    "Benchmark (this 2-core CPU, no GPU, measured with other jobs running): the default "
-    "comparison — momentum 0 / 0.5 / 0.9 × 3 seeds, 12 epochs, one stacked model — trained cold "
-    "in about 4 s after a 5 s TensorFlow import (a first view of the page on a fresh store, Streamlit "
-    "start-up included, took about 14 s); it replays from the store in 0.2 s without importing "
-    "TensorFlow, and the whole page redraws in about 1.9 s. The sandbox is NumPy and redraws in "
-    "milliseconds."
-)

@@ -4,21 +4,26 @@ import dataclasses
 
 import streamlit as st
 
+from core.measures import with_gaps as gaps
 from core.spec import Comparison, Experiment
 from core.topics.regularization import (
     cost_finding,
     cost_set,
     cost_table,
-    gaps,
-    labelled,
     regularization_set,
     seed_spread,
 )
 from ui import charts, claims_block, panels
-from ui import topic_regularization as topic
 from ui.builder import Preset, comparison_builder
-from ui.run import auto
+from ui.cache import memoized
+from ui.run import auto, on_demand
+from ui.sections import regularization as sections
 from ui.state import setup
+from ui.text import public_error
+
+# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
+# of a stored page does not recompute them.
+seed_spread = memoized(seed_spread)
 
 setup("L1, L2 & dropout", "🧲")
 st.title("🧲 L1, L2 & dropout")
@@ -44,15 +49,15 @@ st.caption(
     "The sliders set each regularizer's strength for the five-way comparison (press Run to train "
     "new strengths). To sweep one knob instead, vary l1, l2 or dropout in the builder above."
 )
-l1, l2, dropout = topic.strength_sliders("regularization", STRENGTHS)
+l1, l2, dropout = sections.strength_sliders("regularization", STRENGTHS)
 base = comparison.baseline
 try:
     asked = comparison if comparison.vary else regularization_set(base, l1, l2, dropout, comparison.seeds)
 except ValueError as err:
-    st.error(f"Not run: {err}")
+    st.error(f"Not run: {public_error(err)}")
     st.stop()
 default = regularization_set(PRESET.comparison().baseline, *STRENGTHS, PRESET.seeds)
-result = labelled(auto(asked, "regularization", clicked, default))
+result = auto(asked, "regularization", clicked, default)
 
 if result is not None:
     summary, order = gaps(result.summary()), result.variant_order()
@@ -63,13 +68,13 @@ if result is not None:
     with left:
         st.markdown("**Generalization gap** (val − train loss, every seed)")
         panels.chart(charts.final_metric(summary, "generalization_gap", order))
-        topic.table(
-            seed_spread(summary, "generalization_gap", order),
-            {c: "%.4f" for c in ("mean", "std", "min", "max", "range")},
-        )
     with right:
         st.markdown("**Sparsity per layer** (share of |w| < 1e-3 after training)")
         panels.chart(charts.sparsity_bars(result.frame("weights"), order))
+    panels.table(
+        seed_spread(summary, "generalization_gap", order),
+        {c: "%.4f" for c in ("mean", "std", "min", "max", "range")},
+    )
     st.markdown("**Kernel weights after training** (one row per variant, symlog counts)")
     panels.chart(charts.weight_histograms(result.frame("histograms"), order))
     panels.summary_table(result)
@@ -77,35 +82,42 @@ if result is not None:
         "These variants train stacked in one model and share its clock, so their seconds are "
         "the same by construction: the compute-cost section below times them separately."
     )
-    topic.replay_caption(result)
+    panels.replay_caption(result)
     panels.export_panel(result, "regularization")
     panels.share_panel("regularization")
 
 st.subheader("Sweep one strength")
-SWEEPS = {"l1": (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1), "l2": (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
-          "dropout": (0.0, 0.1, 0.3, 0.5, 0.7)}  # fmt: skip
+SWEEPS = {
+    "l1": (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
+    "l2": (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1),
+    "dropout": (0.0, 0.1, 0.3, 0.5, 0.7),
+}
 knob = st.selectbox("regularizer", list(SWEEPS), key="regularization.sweep_knob")
 clean = dataclasses.replace(base, l1=0.0, l2=0.0, dropout=0.0)
 sweep = Comparison.of(clean, {knob: SWEEPS[knob]}, seeds=2)
-swept = topic.on_demand(
-    sweep, f"regularization.sweep.{knob}", f"Sweep {knob}",
+swept = on_demand(
+    sweep,
+    f"regularization.sweep.{knob}",
+    f"Sweep {knob}",
     f"{sweep.n_members} runs in one stacked model, on the builder's baseline.",
-)  # fmt: skip
+)
 if swept is not None:
-    topic.sweep_charts(swept, knob)
+    sections.sweep_charts(swept, knob)
 
 st.subheader("Compute cost: is L1 slower than L2?")
 TIMING = Preset(Experiment(n_samples=2000, width=256, epochs=6)).comparison().baseline  # all of digits
 timing = cost_set(
     dataclasses.replace(base, n_samples=TIMING.n_samples, width=256, epochs=TIMING.epochs), l1, l2, 3
 )
-timed = topic.on_demand(
-    timing, "regularization.cost", "Time none / L1 / L2 separately",
+timed = on_demand(
+    timing,
+    "regularization.cost",
+    "Time none / L1 / L2 separately",
     f"{timing.n_members} runs trained one at a time (n_samples {TIMING.n_samples}, width 256, "
     f"{TIMING.epochs} epochs): stacked "
     "runs share one clock, so only separate runs can be timed.",
     separate=True,
-)  # fmt: skip
+)
 if timed is not None:
     costs = cost_table(timed.summary(), timed.frame("epochs"))
     finding = cost_finding(costs)

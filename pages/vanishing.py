@@ -5,10 +5,17 @@ import streamlit as st
 from core.spec import Experiment
 from core.topics.gradients import VANISH_RATIO, layer_ratios, vanishing_summary
 from ui import charts, claims_block, panels
-from ui import topic_gradients as topic
 from ui.builder import Preset, comparison_builder
+from ui.cache import memoized
 from ui.run import auto
+from ui.sections.inputs import depth_slider
+from ui.sections.vanishing import vanishing_panel
 from ui.state import setup
+
+# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
+# of a stored page does not recompute them.
+layer_ratios = memoized(layer_ratios)
+vanishing_summary = memoized(vanishing_summary)
 
 setup("Vanishing gradients", "🫥")
 st.title("🫥 Vanishing gradients")
@@ -32,7 +39,7 @@ comparison, clicked = comparison_builder(
     PRESET,
     knobs=("activation", "residual", "batch_norm", "init", "width", "epochs", "learning_rate"),
 )
-topic.depth_slider("vanishing", comparison)
+depth_slider("vanishing", comparison)
 st.caption(
     "Try: vary activation over sigmoid, tanh, relu, leaky_relu, elu; or keep sigmoid and vary residual "
     "(false, true), batch_norm (none, before) or init. Structural knobs train one model each."
@@ -53,7 +60,7 @@ if result is not None:
     panels.chart(charts.layer_ratio(layers, order))
     st.subheader("Check the derivatives")
     ratios = layer_ratios(layers)
-    topic.vanishing_panel(vanishing_summary(ratios, order), ratios)
+    vanishing_panel(vanishing_summary(ratios, order), ratios)
     st.caption(
         f"Each run's gradient norm per layer, averaged over its steps, divided by the same run's output-layer "
         f"norm; seeds combined by geometric mean. Flagged: below {VANISH_RATIO:g}."

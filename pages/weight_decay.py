@@ -4,9 +4,11 @@ differs from an L2 penalty."""
 import streamlit as st
 
 from core.spec import Experiment
-from ui import charts, claims_block, panels, topic_lr
+from ui import charts, claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.run import auto
+from ui.sections import weight_decay as sections
+from ui.sections.lr_sweep import numeric_knob
 from ui.state import setup
 
 setup("Weight decay", "🪶")
@@ -24,7 +26,7 @@ st.markdown(
 
 # Per-member knob only (weight_decay) on 600 examples, long enough to overfit: one stacked model.
 PRESET = Preset(
-    Experiment(n_samples=600, epochs=30), {"weight_decay": topic_lr.DEFAULT_WEIGHT_DECAYS}, seeds=2
+    Experiment(n_samples=600, epochs=30), {"weight_decay": sections.DEFAULT_WEIGHT_DECAYS}, seeds=2
 )
 comparison, clicked = comparison_builder(
     "weight_decay",
@@ -34,21 +36,13 @@ comparison, clicked = comparison_builder(
 result = auto(comparison, "weight_decay", clicked, PRESET.comparison())
 if result is not None:
     panels.standard(result, "weight_decay")
-    knob = topic_lr.numeric_knob(result, prefer="weight_decay")
+    knob = numeric_knob(result, prefer="weight_decay")
     if knob:  # as text: an even-spaced axis for values that span decades and include 0
         summary = result.summary()
         summary[knob] = summary[knob].map("{:g}".format)
         panels.chart(charts.metric_vs_knob(summary, knob, "final_val_loss"), key="weight_decay.vs_knob")
         st.caption("Final validation loss per value (line: mean over seeds; bar: seed range).")
 
-topic_lr.wd_grid_section(comparison.baseline, "weight_decay")
-topic_lr.decoupled_section(comparison.baseline, "weight_decay")
+sections.wd_grid_section(comparison.baseline, "weight_decay")
+sections.decoupled_section(comparison.baseline, "weight_decay")
 claims_block.show("weight_decay", comparison.baseline.dataset)
-st.caption(
-    "Benchmark (this 2-core CPU, no GPU, measured with other jobs running): the default sweep — 5 "
-    "weight decays × 2 seeds on 600 examples, 30 epochs, one stacked model — trained cold in about 5 "
-    "s after a 5 s TensorFlow import (a first view of the page on a fresh store, Streamlit "
-    "start-up included, took about 14 s); it replays from the store in 0.2 s without importing "
-    "TensorFlow, and the whole page redraws in about 1.5 s. The grids train from their button "
-    "(minutes)."
-)

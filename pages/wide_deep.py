@@ -5,9 +5,17 @@ import streamlit as st
 from core.spec import Experiment
 from core.topics.gradients import equal_budget, expand, fit_table, pair_changes
 from ui import charts, claims_block, panels
-from ui import topic_gradients as topic
-from ui.builder import Preset, comparison_builder
+from ui.builder import Preset, comparison_builder, loadable
+from ui.cache import memoized
+from ui.run import auto
+from ui.sections import wide_deep as sections
+from ui.sections.inputs import data_of, dataset_facts
 from ui.state import setup
+from ui.text import public_error
+
+# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
+# of a stored page does not recompute them.
+fit_table = memoized(fit_table)
 
 setup("Wide vs deep", "🏗️")
 st.title("🏗️ Wide vs deep")
@@ -32,28 +40,35 @@ comparison, clicked = comparison_builder(
     PRESET,
     knobs=("n_samples", "noise", "epochs", "learning_rate", "optimizer", "activation", "l2"),
 )
-wide, depths = topic.budget_inputs("wide_deep")
-facts = topic.dataset_facts(*topic.data_of(comparison.baseline))
+wide, depths = sections.budget_inputs("wide_deep")
+if not loadable(comparison.baseline):  # an offline download, a vanished upload: say so, stop
+    st.stop()
+facts = dataset_facts(*data_of(comparison.baseline))
 pairs = equal_budget(wide, depths, facts["n_features"], facts["n_outputs"])
-topic.pairs_table(pairs)
+sections.pairs_table(pairs)
 st.caption("Changing the width or the depths shows the new pairs at once; press Run above to train them.")
 try:
     variants, skipped = expand(comparison, pair_changes(pairs), baseline=None)
     preset = PRESET.comparison()
-    f0 = topic.dataset_facts(*topic.data_of(preset.baseline))
-    default, _ = expand(preset, pair_changes(equal_budget(topic.WIDE_DEFAULT, topic.DEPTHS_DEFAULT,
-                                                          f0["n_features"], f0["n_outputs"])), baseline=None)  # fmt: skip
+    f0 = dataset_facts(*data_of(preset.baseline))
+    default, _ = expand(
+        preset,
+        pair_changes(
+            equal_budget(sections.WIDE_DEFAULT, sections.DEPTHS_DEFAULT, f0["n_features"], f0["n_outputs"])
+        ),
+        baseline=None,
+    )
 except ValueError as err:
-    st.error(f"Not run: {err}")
+    st.error(f"Not run: {public_error(err)}")
     st.stop()
 if skipped:
     st.caption("Left out: " + "; ".join(skipped))
-result = topic.run_set(variants, "wide_deep", clicked, default)
+result = auto(variants, "wide_deep", clicked, default)
 
 if result is not None:
     order, summary = result.variant_order(), result.summary()
     st.subheader("Train vs validation accuracy")
-    topic.fit_panel(fit_table(result))
+    sections.fit_panel(fit_table(result))
     panels.chart(charts.train_val_curves(result.frame("epochs"), "accuracy", summary, order))
     if facts["is_2d"]:
         st.subheader("Decision boundaries")
@@ -72,6 +87,6 @@ st.markdown(
     "(content-addressed, so every visitor gets the same table and the same stored runs) and trains on it. "
     "2-D toy data with random labels is very slow to memorize, so this test defaults to digits (64 features)."
 )
-topic.memorization_section("wide_deep", comparison, wide, depths)
+sections.memorization_section("wide_deep", comparison, wide, depths)
 
 claims_block.show("wide_deep", comparison.baseline.dataset)

@@ -14,11 +14,13 @@ from typing import Any
 import streamlit as st
 
 from core import data
-from core.spec import CHOICES, DATASETS, KNOBS, Comparison, Experiment, knob_type, value_text
+from core.spec import CHOICES, CSV_PREFIX, DATASETS, KNOBS, Comparison, Experiment, knob_type, value_text
 from ui import share
 from ui.state import quick
+from ui.text import dataset_label, plain, public_error, quoted
 
 UPLOAD = "upload a CSV…"
+LABEL_NAMES = ("label", "target", "class", "y", "species")  # the label column's usual names
 VARY_NONE = "(nothing)"
 HELP = {
     "dataset": "digits, breast_cancer and wine are real and bundled; the 2-D toys draw decision boundaries",
@@ -57,7 +59,9 @@ def _initial(key: str, preset: Comparison) -> Comparison:
         try:
             asked[key] = share.decode(params, preset)
         except ValueError as err:
-            st.warning(f"This link's settings were not used: {err}. Showing the page defaults instead.")
+            st.warning(
+                f"This link's settings were not used: {plain(err)}. Showing the page defaults instead."
+            )
             asked[key] = preset
     return asked[key]
 
@@ -84,42 +88,71 @@ def _knob_widget(key: str, name: str) -> Any:
     return st.number_input(name, format="%g", step=None, key=wkey, help=help_)
 
 
-def _dataset_picker(key: str) -> None:
-    """Dataset choice and CSV upload: outside the form, because the upload needs a column pick."""
+def default_label(columns: list[str]) -> int:
+    """Index of the column most likely to be the label: a conventional name, else the last."""
+    lowered = [c.strip().lower() for c in columns]
+    for name in LABEL_NAMES:
+        if name in lowered:
+            return lowered.index(name)
+    return len(columns) - 1
+
+
+def _dataset_picker(key: str) -> bool:
+    """Dataset choice and CSV upload: outside the form, because the upload needs a column pick.
+
+    Returns False while "upload a CSV…" is chosen without a usable file: the page must then show
+    no result (not the previous dataset's) and train or replay nothing until the upload works.
+    """
     wkey = f"{key}.dataset"
     current = st.session_state.get(wkey, "digits")
     options = [*DATASETS, *([current] if current not in DATASETS else []), UPLOAD]
     choice = st.selectbox(
-        "dataset", options, index=options.index(current), help=HELP["dataset"], key=f"{key}.pick"
+        "dataset",
+        options,
+        index=options.index(current),
+        help=HELP["dataset"],
+        key=f"{key}.pick",
+        format_func=dataset_label,
     )
     if choice != UPLOAD:
         st.session_state[wkey] = choice
-        return
+        return True
+    st.session_state["results"].pop(key, None)  # the previous dataset's result is not this one's
     upload = st.file_uploader(
         "CSV: numeric feature columns and a label column", type=["csv"], key=f"{key}.upload"
     )
     if upload is None:
-        return
-    raw = upload.getvalue()
+        st.info("Choose a CSV file to train on it; nothing runs until it is accepted.")
+        return False
     try:
+        raw = upload.getvalue()
         columns = data.csv_columns(raw)
-        label = st.selectbox("label column", columns, index=len(columns) - 1, key=f"{key}.label")
-        st.session_state[wkey] = data.register_csv(raw, label)
-        st.success(f"Using {upload.name} with label {label!r}.")
+        label = st.selectbox("label column", columns, index=default_label(columns), key=f"{key}.label")
+        name = data.register_csv(raw, label, file_name=upload.name)
     except ValueError as err:
-        st.error(f"That CSV cannot be used: {err}")
+        st.error(f"That CSV cannot be used: {plain(err)}")
+        return False
+    st.session_state[wkey] = name
+    st.success(f"Using {plain(upload.name)} with label {quoted(label)}.")
+    return True
 
 
-def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) -> tuple[Comparison, bool]:
-    """Draw the builder; return the comparison to show and whether Run was clicked.
+def loadable(experiment: Experiment) -> bool:
+    """Whether the experiment's dataset can be loaded here; if not, say why (the same message on
+    every page: an offline download, a vanished upload) and return False. Cached per process by
+    core.data, so this is cheap after the first call."""
+    try:
+        data.load_dataset(experiment.dataset, experiment.n_samples, experiment.noise)
+    except ValueError as err:
+        st.error(
+            f"The dataset {quoted(dataset_label(experiment.dataset))} cannot be used here: {public_error(err)}"
+        )
+        return False
+    return True
 
-    `knobs` are the page's main knobs, shown first; the rest sit in an expander.
-    """
-    default = preset.comparison()
-    current = _initial(key, default)
-    if f"{key}.seeds" not in st.session_state:
-        _seed_widgets(key, current)
-    _dataset_picker(key)
+
+def _form(key: str, knobs: tuple[str, ...]) -> bool:
+    """The knobs, what to vary and the seeds, in one form; returns whether Run was clicked."""
     with st.form(f"{key}.form", border=True):
         main = [k for k in knobs if k != "dataset"]
         cols = st.columns(4)
@@ -140,9 +173,11 @@ def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) ->
                 "over these values", key=f"{key}.values{i}", placeholder="e.g. 0.01, 0.1, 1"
             )
         cols[4].number_input("seeds", min_value=1, max_value=10, step=1, key=f"{key}.seeds")
-        clicked = st.form_submit_button("Run", type="primary", icon="▶️")
-    if not clicked:
-        return current, False
+        return st.form_submit_button("Run", type="primary", icon="▶️")
+
+
+def _asked(key: str) -> Comparison | None:
+    """The comparison the form's values describe, or None (with the reason shown)."""
     try:
         baseline = Experiment.from_dict({n: st.session_state[f"{key}.{n}"] for n in KNOBS})
         vary = {}
@@ -150,10 +185,46 @@ def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) ->
             name = st.session_state[f"{key}.vary{i}"]
             if name != VARY_NONE:
                 vary[name] = [v.strip() for v in st.session_state[f"{key}.values{i}"].split(",") if v.strip()]
-        comparison = Comparison.of(baseline, vary, int(st.session_state[f"{key}.seeds"]))
+        return Comparison.of(baseline, vary, int(st.session_state[f"{key}.seeds"]))
     except ValueError as err:
-        st.error(f"Not run: {err}")
+        st.error(f"Not run: {plain(err)}")
+        return None
+
+
+def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) -> tuple[Comparison, bool]:
+    """Draw the builder; return the comparison to show and whether Run was clicked.
+
+    `knobs` are the page's main knobs, shown first; the rest sit in an expander.
+    """
+    default = preset.comparison()
+    current = _initial(key, default)
+    if f"{key}.seeds" not in st.session_state:
+        _seed_widgets(key, current)
+    usable = _dataset_picker(key)
+    clicked = _form(key, knobs)
+    if not usable:
+        if clicked:
+            st.error("Not run: the uploaded CSV is not usable yet (see above).")
+        st.stop()  # nothing below: no other dataset's result, nothing trained or replayed
+    if not clicked:
+        return _with_upload(key, current), False
+    comparison = _asked(key)
+    if comparison is None:
         return current, False
     st.session_state["comparisons"][key] = comparison
     st.query_params.from_dict(share.encode(comparison, default))
     return comparison, True
+
+
+def _with_upload(key: str, current: Comparison) -> Comparison:
+    """A freshly accepted upload replaces the dataset of the comparison shown (which then waits
+    for Run), so the page never shows another dataset's result under the upload."""
+    picked = st.session_state.get(f"{key}.dataset", current.baseline.dataset)
+    if picked == current.baseline.dataset or not picked.startswith(CSV_PREFIX):
+        return current
+    try:
+        baseline = dataclasses.replace(current.baseline, dataset=picked)
+        return Comparison.of(baseline, dict(current.vary), current.seeds)
+    except ValueError as err:  # e.g. the memory guard, now that the real shape is known
+        st.error(f"Not run: {plain(err)}")
+        st.stop()

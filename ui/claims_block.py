@@ -1,7 +1,10 @@
 """'What the notes claim': a topic's claims, each with a Run button, its verdict and the numbers.
 
 A verdict is computed from runs, never written down: the block replays the claim's presets when
-the store has them (instant, shown on load) and trains them only when asked.
+the store has them (instant, shown on load) and trains them only when asked. A claim measured on
+this machine's clock (RG3) is timed fresh on every Run and never replayed; its last verdict in
+this server process is kept so the page can show it again. With WHATIF_QUICK=1 (tests, demos)
+every claim runs its fast preset (small data, few epochs), here and in the overview.
 """
 
 from __future__ import annotations
@@ -9,22 +12,38 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.claims import CLAIMS, Claim, Verdict, claims_for, run_claim
+from core.claims import CLAIMS, MAP_DATASETS, Claim, Verdict, claims_for, fmt, run_claim
 from core.results import ComparisonResult
 from core.runner import run_comparison
 from ui import charts
 from ui.run import training_status
-from ui.state import store
+from ui.state import quick, store
 
 VERDICT_TEXT = {"holds": "✅ holds", "does not hold": "❌ does not hold", "inconclusive": "🟠 inconclusive"}
+BADGE = {
+    "holds": ":green-badge[holds]",
+    "does not hold": ":red-badge[does not hold]",
+    "inconclusive": ":orange-badge[inconclusive]",
+}
 NOT_RUN = "not run"
+RULE_TEXT = (
+    "**holds**: the effect points the way the notes say and a one-sided test at the 5% level rules out "
+    "chance; **does not hold**: the effect is significant the other way, or its interval lies within the "
+    "claim's practical margin; **inconclusive**: neither, with an estimate of how many seeds would decide it."
+)
 
 
 @st.cache_resource(show_spinner=False)
 def _probed() -> set[tuple[str, str]]:
     """(claim, dataset) whose preset needed a range test that this server process has run, so
-    asking for the preset again is instant (core.claims.rules caches the probe per process)."""
+    asking for the preset again is instant (core.claims.learning_rate caches the probe)."""
     return set()
+
+
+@st.cache_resource(show_spinner=False)
+def _fresh_verdicts() -> dict[tuple[str, str], Verdict]:
+    """Last verdict per (claim, dataset) of the claims timed fresh (never stored), this process."""
+    return {}
 
 
 def claim_keys(claim: Claim, dataset: str) -> tuple[str, ...] | None:
@@ -32,7 +51,7 @@ def claim_keys(claim: Claim, dataset: str) -> tuple[str, ...] | None:
     claim whose preset starts with an LR range test, not yet run in this process)."""
     if claim.probe and (claim.id, dataset) not in _probed():
         return None
-    return tuple(dict.fromkeys(m.key for c in claim.comparisons(dataset) for m in c.members()))
+    return tuple(dict.fromkeys(m.key for c in claim.comparisons(dataset, quick()) for m in c.members()))
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -41,12 +60,15 @@ def _replayed_verdict(claim_id: str, dataset: str, keys: tuple[str, ...]) -> Ver
     name immutable stored results, so a cached verdict can never go stale; a deleted run makes
     the caller see the claim as not run before it gets here."""
     claim = CLAIMS[claim_id]
-    return claim.decide([run_comparison(c, store()) for c in claim.comparisons(dataset)], dataset)
+    return claim.decide([run_comparison(c, store()) for c in claim.comparisons(dataset, quick())], dataset)
 
 
 def stored_verdict(claim: Claim, dataset: str) -> Verdict | str | None:
-    """The claim's verdict on `dataset` when its runs are all stored; None when not run; a
-    message when the claim cannot be set up on this dataset."""
+    """The claim's verdict on `dataset` when its runs are all stored (or, for a fresh-timed claim,
+    when it ran in this process); None when not run; a message when the claim cannot be set up
+    on this dataset."""
+    if claim.fresh:
+        return _fresh_verdicts().get((claim.id, dataset))
     try:
         keys = claim_keys(claim, dataset)
     except ValueError as err:
@@ -60,53 +82,118 @@ def mark_probed(claim: Claim, dataset: str) -> None:
     _probed().add((claim.id, dataset))
 
 
-BADGE = {"holds": ":green-badge[holds]", "does not hold": ":red-badge[does not hold]",
-         "inconclusive": ":orange-badge[inconclusive]"}  # fmt: skip
+def remember(verdict: Verdict) -> None:
+    """After a claim ran: a fresh-timed verdict is kept for this process (others are in the store)."""
+    if CLAIMS[verdict.id].fresh:
+        _fresh_verdicts()[(verdict.id, verdict.dataset)] = verdict
 
 
 def numbers_table(verdict: Verdict) -> pd.DataFrame:
+    """The deciding test first, then every measured number, all at three significant figures."""
+    low, high = verdict.ci
+    rows = [
+        ("test", verdict.test),
+        ("effect", f"{fmt(verdict.effect)} {verdict.unit}"),
+        ("90% interval", f"{fmt(low)} to {fmt(high)}"),
+        ("one-sided p", fmt(verdict.p_value)),
+        ("seeds", fmt(verdict.seeds)),
+        ("practical margin", f"±{fmt(verdict.margin)}"),
+    ]
+    if verdict.seeds_needed is not None:
+        rows.append(("seeds that would decide it", fmt(verdict.seeds_needed)))
+    rows += [(k.replace("_", " "), fmt(v)) for k, v in verdict.numbers.items()]
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def parts_table(verdict: Verdict) -> pd.DataFrame | None:
+    """One row per part of a multi-part claim (None for a single test)."""
+    if len(verdict.parts) < 2:
+        return None
     return pd.DataFrame(
-        {"measure": list(verdict.numbers), "value": [str(v) for v in verdict.numbers.values()]}
+        [
+            {
+                "part": p["label"],
+                "verdict": VERDICT_TEXT[p["verdict"]],
+                "test": p["test"],
+                "effect": f"{fmt(p['effect'])} {p['unit']}",
+                "90% interval": f"{fmt(p['ci'][0])} to {fmt(p['ci'][1])}",
+                "p": fmt(p["p_value"]),
+                "seeds": fmt(p["seeds"]),
+            }
+            for p in verdict.parts
+        ]
     )
 
 
 def claim_results(claim: Claim, dataset: str) -> list[ComparisonResult]:
     """The stored runs behind a claim's verdict (replay only: call after the claim has run)."""
-    return [run_comparison(c, store()) for c in claim.comparisons(dataset)]
+    return [run_comparison(c, store()) for c in claim.comparisons(dataset, quick())]
 
 
-def _run(claim: Claim, dataset: str) -> Verdict:
+def run_now(claim: Claim, dataset: str) -> Verdict:
     with training_status(f"{claim.id}: running its comparison(s)…") as report:
-        verdict = run_claim(claim.id, dataset, store(), report)
+        verdict = run_claim(claim.id, dataset, store(), report, fast=quick())
     mark_probed(claim, dataset)
+    remember(verdict)
     return verdict
+
+
+def elsewhere(claim: Claim, dataset: str) -> str:
+    """Verdicts already stored for the other map datasets ('' when none): a page whose default
+    dataset is not where the claim was run still shows what is known."""
+    known = []
+    for other in MAP_DATASETS:
+        if other == dataset:
+            continue
+        outcome = stored_verdict(claim, other)
+        if isinstance(outcome, Verdict):
+            known.append(f"{other}: {VERDICT_TEXT[outcome.verdict]}")
+    return "Stored on other datasets: " + " · ".join(known) if known else ""
+
+
+def _show_verdict(claim: Claim, dataset: str, outcome: Verdict, expanded: bool) -> None:
+    st.markdown(f"{BADGE[outcome.verdict]} {outcome.sentence}")
+    if not st.toggle("Show the numbers and the runs", value=expanded, key=f"claim.{claim.id}.{dataset}.show"):
+        return
+    st.dataframe(numbers_table(outcome), hide_index=True)
+    parts = parts_table(outcome)
+    if parts is not None:
+        st.dataframe(parts, hide_index=True)
+    if claim.fresh:
+        st.caption("These runs were timed fresh on this machine and are not kept.")
+        return
+    for result in claim_results(claim, dataset):
+        summary = charts.with_gaps(result.summary())
+        st.altair_chart(
+            charts.final_metric(summary, "final_val_loss", result.variant_order()), width="stretch"
+        )
 
 
 def show(topic: str, dataset: str = "digits") -> None:
     """Draw the block for one topic page: stored verdicts replay on load; Run trains the rest."""
     st.subheader("What the notes claim")
-    st.caption(f"Each verdict is computed from runs on **{dataset}**, trained on demand and stored for everyone. "
-               "Inconclusive means the effect was smaller than the seed-to-seed spread.")  # fmt: skip
+    st.caption(
+        f"Each verdict is computed from runs on **{dataset}**, trained on demand and stored for everyone. "
+        + RULE_TEXT
+    )
     for claim in claims_for(topic):
         with st.container(border=True):
             top = st.columns([6, 1])
             top[0].markdown(f"**{claim.id}** — {claim.text}")
-            top[0].caption(f"Decided by: {claim.measurement}")
+            top[0].caption(
+                f"Decided by: {claim.measurement} Practical margin: ±{fmt(claim.margin)} {claim.unit} "
+                f"({claim.margin_why})."
+            )
             clicked = top[1].button("Run", key=f"claim.{claim.id}.{dataset}", icon="▶️")
             try:
-                outcome = _run(claim, dataset) if clicked else stored_verdict(claim, dataset)
+                outcome = run_now(claim, dataset) if clicked else stored_verdict(claim, dataset)
             except ValueError as err:
                 st.error(str(err))
                 continue
-            if not isinstance(outcome, Verdict):
+            if isinstance(outcome, Verdict):
+                _show_verdict(claim, dataset, outcome, clicked)
+            else:
                 st.caption(outcome or "Not run on this dataset yet: press Run.")
-                continue
-            st.markdown(f"{BADGE[outcome.verdict]} {outcome.sentence}")
-            if st.toggle(
-                "Show the numbers and the runs", value=clicked, key=f"claim.{claim.id}.{dataset}.show"
-            ):
-                st.dataframe(numbers_table(outcome), hide_index=True)
-                for result in claim_results(claim, dataset):
-                    summary = charts.with_gaps(result.summary())
-                    chart = charts.final_metric(summary, "final_val_loss", result.variant_order())
-                    st.altair_chart(chart, width="stretch")
+            known = elsewhere(claim, dataset)
+            if known:
+                st.caption(known)

@@ -10,6 +10,8 @@ imported by this page.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +19,7 @@ import streamlit as st
 from core import history
 from ui import charts
 from ui.panels import METRICS, chart
-from ui.state import store
+from ui.state import session_id, store
 
 MAX_OVERLAY = 24  # runs on one curves chart: beyond that the colours stop being distinguishable
 NO_COLOUR = "(none)"
@@ -80,8 +82,9 @@ def table(runs: pd.DataFrame, key: str) -> list[str]:
 
 
 def picker(runs: pd.DataFrame, key: str, from_table: list[str]) -> list[str]:
-    """The keyboard way to select runs (a multiselect of every stored run); returns the union
-    of both selections, table rows first."""
+    """The keyboard way to select runs (a multiselect of the runs the filters let through, so
+    its "Select all" never reaches a run the page does not show); returns the union of both
+    selections, table rows first."""
     newest = runs.iloc[::-1]
     moving = history.varying(newest, exclude=("dataset",))
     labels = {}
@@ -149,27 +152,67 @@ def overlay(keys: list[str], key: str) -> None:
     st.caption(f"{len(runs)} stored run(s) replayed from the store · labels name what differs among them")
 
 
+ADMIN_ENV = "WHATIF_ADMIN_TOKEN"  # the server's admin secret; unset = nobody deletes others' runs
+
+
+def admin_configured() -> bool:
+    return bool(os.environ.get(ADMIN_ENV))
+
+
+def is_admin() -> bool:
+    return bool(st.session_state.get("admin")) and admin_configured()
+
+
+def _check_token(key: str) -> None:
+    """Compare the typed secret with the server's in constant time; remember a match for the
+    session (entered once) and forget what was typed either way."""
+    typed = st.session_state.get(f"{key}.token", "") or ""
+    st.session_state[f"{key}.token"] = ""
+    secret = os.environ.get(ADMIN_ENV, "")
+    ok = bool(secret) and hmac.compare_digest(typed.encode(), secret.encode())
+    st.session_state["admin"] = ok
+    st.session_state[f"{key}.flash"] = "Signed in as admin." if ok else "That is not the admin secret."
+
+
+def admin_login(key: str) -> None:
+    """The admin's way in (only when the server has a secret configured)."""
+    if not admin_configured() or is_admin():
+        return
+    with st.expander("Admin: delete any run, restore from the trash"):
+        st.text_input("admin secret", type="password", key=f"{key}.token")
+        st.button("Sign in", key=f"{key}.signin", on_click=_check_token, args=(key,))
+
+
 def _ask(key: str, keys: list[str]) -> None:
     st.session_state[f"{key}.confirm"] = list(keys)
 
 
 def _delete(key: str) -> None:
     keys = st.session_state.pop(f"{key}.confirm", [])
-    removed = store().delete(keys)
+    allowed = keys if is_admin() else [k for k in keys if k in store().owned(session_id())]
+    removed = store().delete(allowed)
     st.session_state[f"{key}.pick"] = [k for k in st.session_state.get(f"{key}.pick", []) if k not in keys]
-    st.session_state[f"{key}.flash"] = f"Deleted {removed} run(s) from the store."
+    where = "to the trash (the admin can restore them)" if store().mode == "rw" else "from this session"
+    st.session_state[f"{key}.flash"] = f"Deleted {removed} run(s) {where}."
 
 
 def _cancel(key: str) -> None:
     st.session_state.pop(f"{key}.confirm", None)
 
 
-def delete(keys: list[str], key: str) -> None:
-    """Delete the selected runs, after a second, explicit confirmation (the store is shared:
-    a deleted run is gone for everyone and will be retrained when next asked for)."""
+def _flash(key: str) -> None:
     flash = st.session_state.pop(f"{key}.flash", None)
     if flash:
-        st.success(flash)
+        (st.success if flash.startswith(("Deleted", "Restored", "Signed")) else st.error)(flash)
+
+
+def delete(keys: list[str], key: str) -> None:
+    """Delete the selected runs, after a second, explicit confirmation. Without the admin secret
+    a session may only discard the runs it trained itself; the rest is not offered. Deleted runs
+    go to the trash for `core.store.TRASH_GRACE_S`, restorable by the admin."""
+    _flash(key)
+    mine = store().owned(session_id())
+    deletable = keys if is_admin() else [k for k in keys if k in mine]
     pending = st.session_state.get(f"{key}.confirm")
     if pending:
         shown = ", ".join(k[: history.SHORT_KEY] for k in pending[:8]) + (" …" if len(pending) > 8 else "")
@@ -180,6 +223,34 @@ def delete(keys: list[str], key: str) -> None:
                        on_click=_delete, args=(key,))  # fmt: skip
         cols[1].button("Cancel", key=f"{key}.no", on_click=_cancel, args=(key,))
         return
-    label = f"🗑️ Delete {len(keys)} selected run(s)…" if keys else "🗑️ Delete selected runs…"
-    st.button(label, key=f"{key}.delete", disabled=not keys,
-              on_click=_ask, args=(key, keys))  # fmt: skip
+    if is_admin() or mine:
+        what = "selected run(s)" if is_admin() else "of your own run(s)"
+        label = f"🗑️ Delete {len(deletable)} {what}…" if deletable else "🗑️ Delete selected runs…"
+        st.button(label, key=f"{key}.delete", disabled=not deletable,
+                  on_click=_ask, args=(key, deletable))  # fmt: skip
+    others = len(keys) - len(deletable)
+    if others:
+        st.caption(
+            f"{others} selected run(s) were trained by other sessions: only the admin can delete them."
+        )
+    admin_login(key)
+
+
+def _restore(key: str) -> None:
+    keys = st.session_state.pop(f"{key}.restore", [])
+    if is_admin():
+        st.session_state[f"{key}.flash"] = f"Restored {store().restore(keys)} run(s) from the trash."
+
+
+def trash(key: str) -> None:
+    """The admin's view of deleted runs, with a restore button."""
+    if not is_admin():
+        return
+    binned = store().trash()
+    with st.expander(f"Trash: {len(binned)} deleted run(s), restorable for a while"):
+        if binned.empty:
+            st.caption("Nothing in the trash.")
+            return
+        labels = {r.key: f"{r.key[: history.SHORT_KEY]} · {r.dataset}" for r in binned.itertuples()}
+        st.multiselect("runs to restore", list(labels), format_func=labels.get, key=f"{key}.restore")
+        st.button("Restore", key=f"{key}.restore_btn", on_click=_restore, args=(key,))

@@ -1,5 +1,9 @@
 """Run a comparison from a page: replay instantly when stored, else train with visible progress.
 
+Three rules, each written once here: `auto` (a page's main comparison: trains on Run or when it
+is the page default), `on_demand` (an extra comparison behind its own button: trains on the
+click, replays on load once stored) and `run` (replay or train, then remember for the page).
+
 Progress comes from core through a callback (never st.* inside a cached function, see
 STREAMLIT_NOTES.md). Finished groups are stored by core as they finish and drawn here as they
 arrive, so a person sees curves early and an interrupted run loses only the unfinished group.
@@ -12,23 +16,29 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core.results import ComparisonResult, RunResult
+from core.results import ComparisonResult, RunResult, labelled
 from core.runner import Progress, ProgressFn, run_comparison
-from core.spec import Comparison
+from core.variants import RunPlan
+from ui.labels import shorten
 from ui.state import store
+from ui.text import public_error
+
+Runnable = RunPlan  # a Comparison or a VariantSet (multi-knob variants with their own labels)
 
 
-def stored_count(comparison: Comparison) -> int:
+def stored_count(comparison: Runnable) -> int:
+    """How many of the comparison's runs the store already holds (all of them: a replay)."""
     return len(store().has([m.key for m in comparison.members()]))
 
 
 def run(
-    comparison: Comparison,
+    comparison: Runnable,
     key: str,
     live: Callable[[ComparisonResult], None] | None = None,
     separate: bool = False,
 ) -> ComparisonResult | None:
-    """Replay or train `comparison`; remember the result for this page; None on a clear error."""
+    """Replay or train `comparison`; remember the result for this page; None on a clear error.
+    A VariantSet's result carries its variant labels; every label is in ui.labels' short scheme."""
     missing = comparison.n_members - stored_count(comparison)
     try:
         if missing == 0:
@@ -36,8 +46,9 @@ def run(
         else:
             result = _train_with_status(comparison, missing, live, separate)
     except ValueError as err:  # bad data (offline download, vanished upload), spec limits
-        st.error(str(err))
+        st.error(public_error(err))  # escaped, and no server path on a public page
         return None
+    result = shorten(labelled(result))
     st.session_state["results"][key] = result
     return result
 
@@ -78,17 +89,17 @@ def training_status(
 def _train_with_status(comparison, missing, live, separate) -> ComparisonResult:
     def partial(runs: list[RunResult]) -> None:
         if live is not None:
-            live(ComparisonResult(comparison, runs))
+            live(shorten(labelled(ComparisonResult(comparison, runs))))
 
     with training_status(f"Training {missing} run(s)…", partial if live else None) as report:
         return run_comparison(comparison, store(), report, separate=separate)
 
 
 def auto(
-    comparison: Comparison,
+    comparison: Runnable,
     key: str,
     clicked: bool,
-    default: Comparison,
+    default: Runnable,
     live: Callable[[ComparisonResult], None] | None = None,
     separate: bool = False,
 ) -> ComparisonResult | None:
@@ -97,5 +108,41 @@ def auto(
     so a link can never make the server train a large grid by itself."""
     if clicked or comparison == default or stored_count(comparison) == comparison.n_members:
         return run(comparison, key, live, separate)
-    st.info(f"This comparison ({comparison.n_members} runs) has not been trained yet: press Run to train it.")
+    stored, n = stored_count(comparison), comparison.n_members
+    st.info(
+        f"{stored} of the {n} runs of this comparison are stored: press Run to train the other {n - stored}."
+        if stored
+        else f"This comparison ({n} runs) has not been trained yet: press Run to train it."
+    )
     return st.session_state["results"].get(key)
+
+
+def groups(comparison: Runnable) -> int:
+    """How many separately compiled models a comparison trains (the cost a button should quote)."""
+    return len({m.group_key for m in comparison.members()})
+
+
+def on_demand(
+    comparison: Runnable,
+    key: str,
+    label: str | None = None,
+    note: str | None = None,
+    clicked: bool | None = None,
+    separate: bool = False,
+) -> ComparisonResult | None:
+    """An extra comparison of a section, too large to train on page load: trained when clicked,
+    replayed whenever the store already has every run (a grid someone trained shows for everyone,
+    instantly), or this session's earlier result for it; otherwise None and the `note`.
+
+    With `label` the helper draws its own button; a section whose button or form serves several
+    comparisons passes `clicked` instead."""
+    if clicked is None:
+        clicked = st.button(label or "Run", key=f"{key}.run", icon="▶️")
+    if clicked or stored_count(comparison) == comparison.n_members:
+        return run(comparison, key, separate=separate)
+    previous = st.session_state["results"].get(key)
+    if previous is not None and previous.comparison == comparison:
+        return shorten(labelled(previous))
+    if note:
+        st.caption(note)
+    return None

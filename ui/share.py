@@ -10,12 +10,27 @@ Streamlit), so they are tested directly.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
+from urllib.parse import quote
 
-from core.spec import KNOBS, Comparison, parse_knob, value_text
+from core.spec import CSV_PREFIX, KNOBS, Comparison, parse_knob, value_text
 
 MAX_PARAM_CHARS = 300  # longer values are not a plausible link: refuse rather than parse
 OTHER_PARAMS = {"vary", "seeds", "claim", "tab"}  # ours besides the knobs; anything else is ignored
+_UPLOAD_NAME = re.compile(re.escape(CSV_PREFIX) + r"[0-9a-f]{12}")  # what register_csv names
+_SAFE_IN_QUERY = ":,"  # readable in a shown link, and no Markdown meaning
+
+
+def query_text(params: Mapping[str, list[str]]) -> str:
+    """The link's query string as shown on the page: our parameters only, percent-encoded, so
+    no backtick, bracket or asterisk a visitor put in the URL survives into the Markdown."""
+    return "&".join(
+        f"{quote(k, safe='')}={quote(v, safe=_SAFE_IN_QUERY)}"
+        for k, vs in params.items()
+        if k in KNOBS or k in OTHER_PARAMS
+        for v in vs
+    )
 
 
 def encode(comparison: Comparison, preset: Comparison) -> dict[str, str | list[str]]:
@@ -43,19 +58,12 @@ def decode(params: Mapping[str, list[str]], preset: Comparison) -> Comparison:
             continue  # e.g. tracking parameters added by a chat app: not ours to judge
         if any(len(v) > MAX_PARAM_CHARS for v in values):
             raise ValueError(f"the link's {name[:40]!r} value is too long")
+        if name == "dataset" and values[-1].startswith(CSV_PREFIX) and not _UPLOAD_NAME.fullmatch(values[-1]):
+            raise ValueError("the link's dataset is not the name of an uploaded CSV (csv: and 12 hex digits)")
         if name in KNOBS:
             changes[name] = parse_knob(name, values[-1])
     baseline = dataclasses.replace(preset.baseline, **changes)
-    vary = dict(preset.vary)
-    if "vary" in params:
-        vary = {}
-        for item in params["vary"]:
-            if item == "none":
-                continue
-            name, sep, values = item.partition(":")
-            if not sep or name not in KNOBS:
-                raise ValueError(f"the link's vary={item[:60]!r} is not KNOB:V1,V2,... with a known knob")
-            vary[name] = [v for v in values.split(",") if v.strip()]
+    vary = _vary(params["vary"]) if "vary" in params else dict(preset.vary)
     seeds = preset.seeds
     if "seeds" in params:
         text = params["seeds"][-1].strip()
@@ -63,3 +71,18 @@ def decode(params: Mapping[str, list[str]], preset: Comparison) -> Comparison:
             raise ValueError(f"seeds={text[:20]!r} is not a whole number")
         seeds = int(text)  # its range is checked by Comparison
     return Comparison.of(baseline, vary, seeds)
+
+
+def _vary(items: list[str]) -> dict[str, list[str]]:
+    """`vary` entries (KNOB:V1,V2 or "none"); a knob named twice is refused, not overwritten."""
+    vary: dict[str, list[str]] = {}
+    for item in items:
+        if item == "none":
+            continue
+        name, sep, values = item.partition(":")
+        if not sep or name not in KNOBS:
+            raise ValueError(f"the link's vary={item[:60]!r} is not KNOB:V1,V2,... with a known knob")
+        if name in vary:
+            raise ValueError(f"the link varies {name} twice: give its values once, comma-separated")
+        vary[name] = [v for v in values.split(",") if v.strip()]
+    return vary

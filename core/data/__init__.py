@@ -25,7 +25,7 @@ from core.data.base import (
 )
 from core.data.bundled import load_bundled
 from core.data.downloaded import load_downloaded
-from core.data.split import make_split, split_sizes
+from core.data.split import make_split, noisy_labels, split_sizes
 from core.data.toy import GAUSSIAN_STD_PER_NOISE, TOY_SEED, load_toy
 from core.data.upload import MAX_CLASSES, MAX_CSV_BYTES, csv_columns, load_upload, register_csv
 from core.spec import BUNDLED_DATASETS, CSV_PREFIX, DATASETS, DOWNLOADED_DATASETS, TOY_DATASETS
@@ -45,6 +45,7 @@ __all__ = [
     "data_dir",
     "load_dataset",
     "make_split",
+    "noisy_labels",
     "register_csv",
     "split_sizes",
 ]

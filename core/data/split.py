@@ -59,3 +59,28 @@ def _draw(idx: np.ndarray, y: np.ndarray | None, seed: int, **size: int) -> tupl
             pass
     a, b = tts(idx, random_state=seed, **size)
     return np.asarray(a), np.asarray(b)
+
+
+# Mixed into the member's seed so the noisy labels are unrelated to its other random draws.
+LABEL_NOISE_SALT = 15485863  # the millionth prime
+
+
+def noisy_labels(ds: Dataset, split: Split, fraction: float, seed: int) -> np.ndarray:
+    """The pool's labels with `fraction` of the split's TRAINING rows replaced, drawn from `seed`.
+
+    A replaced class label becomes a different class (uniformly), so exactly that fraction of
+    training labels is wrong; a replaced regression target becomes another training row's target.
+    Validation rows keep their true labels, so validation measures what the net learned of the
+    truth (Zhang et al. 2017). The draw depends on the member's own seed only, never on the group.
+    """
+    y = np.array(ds.y, copy=True)
+    n = round(fraction * len(split.train_idx))
+    if n == 0:
+        return y
+    rng = np.random.default_rng([seed, LABEL_NOISE_SALT])
+    rows = rng.choice(split.train_idx, n, replace=False)
+    if ds.is_regression:
+        y[rows] = rng.choice(ds.y[split.train_idx], n)
+    elif ds.n_classes > 1:
+        y[rows] = (y[rows] + rng.integers(1, ds.n_classes, n)) % ds.n_classes
+    return y

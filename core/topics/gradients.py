@@ -1,5 +1,6 @@
-"""The numbers behind the gradient and architecture pages: vanishing-layer flags, exploding-gradient
-signals, clipping statistics, equal-parameter-budget widths and random-label memorization.
+"""The numbers behind the gradient pages: vanishing-layer flags, exploding-gradient signals,
+clipping statistics, and `expand` (several named changes next to one baseline, as a VariantSet).
+Equal parameter budgets and random-label memorization live in core.topics.wide_deep.
 
 Pure pandas/NumPy on the long-form frames of core.results (no Streamlit, no TensorFlow), so each
 rule the pages apply to "what happened in this run" is a function with a unit test, and the
@@ -9,19 +10,33 @@ thresholds are named constants with the reason for their value next to them.
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.limits import MAX_WIDTH
+from core.measures import n_params, ordered  # noqa: F401  (n_params: re-export, see below)
+from core.measures import prior_loss as chance_loss  # noqa: F401
 from core.results import ComparisonResult, RunResult
 from core.spec import Comparison, Experiment, variant_label
-from core.topics.regularization import VariantSet
+from core.topics.wide_deep import (  # noqa: F401
+    Pair,
+    class_shares,
+    equal_budget,
+    fit_table,
+    memorization_table,
+    pair_changes,
+    shuffled_labels_csv,
+)
+from core.variants import VariantSet
+
+# Transitional re-exports, until their importers switch (then delete them): chance_loss
+# (= core.measures.prior_loss, the entropy of the class shares) for pages/exploding.py; n_params
+# (core.measures) and the wide-vs-deep names (core.topics.wide_deep) for pages/wide_deep.py,
+# ui/sections/wide_deep.py and ui/sections/inputs.py.
 
 # -- vanishing gradients -------------------------------------------------------------------------
 # A layer whose gradient is 100,000 times smaller than the output layer's moves 100,000 times
@@ -97,7 +112,7 @@ def vanishing_summary(ratios: pd.DataFrame, order: Sequence[str] | None = None) 
             }
         )
     out = pd.DataFrame(rows, columns=cols)
-    return _ordered(out, order)
+    return ordered(out, order)
 
 
 # -- exploding gradients: detection ----------------------------------------------------------------
@@ -155,16 +170,6 @@ class Fired:
         if self.step is not None:
             return f"step {self.step} (epoch {self.epoch})"
         return f"epoch {self.epoch}"
-
-
-def chance_loss(class_shares: Sequence[float] | None) -> float | None:
-    """Cross-entropy of predicting the class shares themselves: what a model that learned
-    nothing about the inputs reaches. None when unknown (or regression)."""
-    if not class_shares:
-        return None
-    p = np.asarray([s for s in class_shares if s > 0], float)
-    p = p / p.sum()
-    return float(-(p * np.log(p)).sum())
 
 
 def _epoch_of(steps: pd.DataFrame, step: int, steps_per_epoch: int | None) -> int:
@@ -377,152 +382,3 @@ def expand(
     if not named:
         raise ValueError("nothing left to train: " + "; ".join(skipped))
     return VariantSet.of(named, comparison.seeds), skipped
-
-
-# -- wide vs deep: equal parameter budgets ------------------------------------------------------
-BUDGET_TOLERANCE = 0.05  # "within a few percent"; a pair further off is reported, not hidden
-
-
-def n_params(n_features: int, n_outputs: int, width: int, depth: int, batch_norm: bool = False) -> int:
-    """Trainable + BN parameters of our MLP, exactly as core.training.model.Shape.n_params counts them
-    (kernels and biases of every dense layer, 2 x width per BN layer). Kept here, import-free of
-    TensorFlow, so a page can size networks without loading it; a test pins the two together."""
-    sizes = [n_features] + [width] * depth + [n_outputs]
-    dense = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    return dense + (2 * width * depth if batch_norm else 0)
-
-
-def budget_width(budget: int, depth: int, n_features: int, n_outputs: int, batch_norm: bool = False) -> int:
-    """The width (1..MAX_WIDTH) whose network at `depth` has the parameter count closest to
-    `budget`. n_params grows monotonically with width, so a bisection finds the crossing."""
-    lo, hi = 1, MAX_WIDTH
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if n_params(n_features, n_outputs, mid, depth, batch_norm) < budget:
-            lo = mid + 1
-        else:
-            hi = mid
-    candidates = [w for w in (lo - 1, lo) if 1 <= w <= MAX_WIDTH]
-    return min(
-        candidates, key=lambda w: (abs(n_params(n_features, n_outputs, w, depth, batch_norm) - budget), w)
-    )
-
-
-@dataclass(frozen=True)
-class Pair:
-    depth: int
-    width: int
-    n_params: int
-    off: float  # relative difference from the budget, e.g. -0.02 = 2% fewer parameters
-
-    @property
-    def label(self) -> str:
-        return f"{self.depth} × {self.width}"
-
-    @property
-    def matched(self) -> bool:
-        return abs(self.off) <= BUDGET_TOLERANCE
-
-
-def equal_budget(
-    wide_width: int, depths: Iterable[int], n_features: int, n_outputs: int, batch_norm: bool = False
-) -> list[Pair]:
-    """(depth, width) pairs with about the parameters of one hidden layer of `wide_width` units:
-    the budget is that wide net's count, and every depth gets the width that matches it best."""
-    budget = n_params(n_features, n_outputs, wide_width, 1, batch_norm)
-    pairs = []
-    for depth in sorted(set(int(d) for d in depths)):
-        w = wide_width if depth == 1 else budget_width(budget, depth, n_features, n_outputs, batch_norm)
-        n = n_params(n_features, n_outputs, w, depth, batch_norm)
-        pairs.append(Pair(depth, w, n, n / budget - 1))
-    return pairs
-
-
-def pair_changes(pairs: Iterable[Pair]) -> dict[str, dict[str, int]]:
-    """The pairs as named changes for `expand`: label "depth × width" -> its two knobs."""
-    return {p.label: {"depth": p.depth, "width": p.width} for p in pairs}
-
-
-def fit_table(result: ComparisonResult) -> pd.DataFrame:
-    """Per variant (mean over seeds): parameters, final train and validation accuracy, and the
-    gap train - val (what memorization without generalization looks like)."""
-    s = result.summary()
-    cols = ["variant", "n_params", "train_accuracy", "val_accuracy", "accuracy_gap", "seeds"]
-    if s.empty:
-        return pd.DataFrame(columns=cols)
-    s = s.assign(
-        train_accuracy=pd.to_numeric(s["final_train_accuracy"], errors="coerce"),
-        val_accuracy=pd.to_numeric(s["final_val_accuracy"], errors="coerce"),
-    )
-    s["accuracy_gap"] = s["train_accuracy"] - s["val_accuracy"]
-    agg = s.groupby("variant", sort=False).agg(
-        n_params=("n_params", "first"),
-        train_accuracy=("train_accuracy", "mean"),
-        val_accuracy=("val_accuracy", "mean"),
-        accuracy_gap=("accuracy_gap", "mean"),
-        seeds=("seed", "nunique"),
-    )
-    return _ordered(agg.reset_index(), result.variant_order())[cols]
-
-
-# -- random labels ---------------------------------------------------------------------------------
-LABEL_COLUMN = "label"
-MEMORIZED = 0.999  # "100% train accuracy", with room for float rounding of correct / n
-
-
-def shuffled_labels_csv(x: np.ndarray, y: np.ndarray, seed: int = 0) -> bytes:
-    """CSV bytes of the same inputs with the labels randomly permuted (Zhang et al. 2017).
-
-    A permutation keeps the class shares, so chance level is unchanged, but breaks every link
-    between an input and its label: whatever a network then learns is memorization. Fixed seed,
-    so the same data always gives the same bytes and therefore the same registered name.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    labels = np.random.default_rng([seed, 1611_03530]).permutation(np.asarray(y))
-    df = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
-    df[LABEL_COLUMN] = labels
-    buf = io.StringIO()
-    df.to_csv(buf, index=False, float_format="%.9g")
-    return buf.getvalue().encode()
-
-
-def class_shares(y: np.ndarray) -> list[float]:
-    _, counts = np.unique(np.asarray(y), return_counts=True)
-    return list(counts / counts.sum())
-
-
-def memorization_table(result: ComparisonResult, chance: float | None = None) -> pd.DataFrame:
-    """Per variant: the first epoch each seed reached 100% train accuracy (median over the seeds
-    that did; how many did), the final train and validation accuracy, and the chance level."""
-    epochs, s = result.frame("epochs"), result.summary()
-    cols = ["variant", "epochs_to_100", "memorized", "train_accuracy", "val_accuracy", "chance"]
-    if epochs.empty:
-        return pd.DataFrame(columns=cols)
-    hit = epochs[epochs["train_accuracy"] >= MEMORIZED].groupby("key")["epoch"].min()
-    s = s.assign(first=s["key"].map(hit))
-    rows = []
-    for variant in result.variant_order():
-        g = s[s["variant"] == variant]
-        if g.empty:
-            continue
-        reached = g["first"].dropna()
-        rows.append(
-            {
-                "variant": variant,
-                "epochs_to_100": float(reached.median()) if len(reached) else float("nan"),
-                "memorized": f"{len(reached)} of {len(g)}",
-                "train_accuracy": float(pd.to_numeric(g["final_train_accuracy"], errors="coerce").mean()),
-                "val_accuracy": float(pd.to_numeric(g["final_val_accuracy"], errors="coerce").mean()),
-                "chance": chance if chance is not None else float("nan"),
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
-
-
-def _ordered(df: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
-    if not order or df.empty:
-        return df.reset_index(drop=True)
-    rank = {v: i for i, v in enumerate(order)}
-    return df.sort_values(
-        "variant", key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable"
-    ).reset_index(drop=True)

@@ -7,10 +7,11 @@ they are unit-tested on hand-made frames, and the pages only draw what these fun
 
 Classification of one run (LR1), from its own numbers only:
 - start  = the loss of the first recorded batch (before any update: the untrained network);
-- volatility = std of the step-to-step change of the batch loss, divided by start, so that one
-  threshold works for any loss scale;
+- volatility = core.measures.relative_volatility: std of the step-to-step change of the batch
+  loss, divided by start, so that one threshold works for any loss scale;
 - peak   = the largest batch loss, divided by start.
-A run is *diverged* when the trainer flagged it (NaN/inf or a 100x blow-up), or when it blew up
+A run is *diverged* when the trainer flagged it (NaN/inf or a 100x blow-up), when it collapsed to
+chance level (core.measures.collapsed, the rule every page and claim uses), or when it blew up
 (peak >= `blowup` x start) and never got back below `progress` x start: on a classifier that is
 the network stuck at chance after a blow-up, which is divergence by another name. It is
 *oscillating* when it survived but its volatility exceeds `oscillation`, and *converging*
@@ -27,8 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core import measures
+
+# epochs_to_target and target_table are re-exported for ui/topic_lr.py until it imports them
+# from core.measures (then drop them from this line).
+from core.measures import epochs_to_target, round_lr, target_table  # noqa: F401
+
 STATUSES = ("converging", "oscillating", "diverged")
-STATUS_COLORS = {"converging": "#2e7d32", "oscillating": "#ef6c00", "diverged": "#c62828"}
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,6 @@ class Thresholds:
 
 
 # -- LR1: converging / oscillating / diverged ----------------------------------------------------
-def _flag(value: Any) -> bool:
-    try:
-        return bool(value) if pd.notna(value) else False
-    except (TypeError, ValueError):
-        return False
-
-
 def classify_runs(
     steps: pd.DataFrame, summary: pd.DataFrame, thresholds: Thresholds = Thresholds()
 ) -> pd.DataFrame:
@@ -60,19 +59,22 @@ def classify_runs(
     t = thresholds
     rows = []
     by_key = {k: g.sort_values("step") for k, g in steps.groupby("key", sort=False)} if len(steps) else {}
+    collapsed = (
+        dict(zip(summary["key"], measures.flags(summary["collapsed"]))) if "collapsed" in summary else {}
+    )
     for run in summary.itertuples(index=False):
         g = by_key.get(run.key)
         loss = pd.to_numeric(g["loss"], errors="coerce").to_numpy(float) if g is not None else np.array([])
         finite = loss[np.isfinite(loss)]
         start = float(finite[0]) if len(finite) else math.nan
         final = float(getattr(run, "final_train_loss", math.nan))
-        flagged = _flag(getattr(run, "diverged", False))
-        volatility = peak = math.nan
-        if len(finite) >= 2 and start > 0:
-            volatility = float(np.std(np.diff(finite)) / start)
-            peak = float(finite.max() / start)
+        flagged = bool(measures.flags(pd.Series([getattr(run, "diverged", False)])).iloc[0])
+        volatility = measures.relative_volatility(finite)
+        peak = float(finite.max() / start) if len(finite) >= 2 and start > 0 else math.nan
         if flagged or not math.isfinite(final) or not len(finite):
             status, reason = "diverged", "loss became NaN/inf or blew up (flagged by the trainer)"
+        elif collapsed.get(run.key, False):
+            status, reason = "diverged", "stuck at chance level (ln C) over its last quarter of epochs"
         elif math.isfinite(peak) and peak >= t.blowup and final >= t.progress * start:
             status = "diverged"
             reason = (
@@ -111,8 +113,7 @@ def classify_variants(runs: pd.DataFrame, order: Sequence[str] | None = None) ->
     if runs.empty:
         return pd.DataFrame(columns=["variant", "status", "seeds", *STATUSES, "volatility", "final_loss"])
     out = []
-    labels = list(order or []) + [v for v in dict.fromkeys(runs["variant"]) if v not in (order or [])]
-    for variant in labels:
+    for variant in measures.variant_order(runs["variant"], order):
         mine = runs[runs["variant"] == variant]
         if mine.empty:
             continue
@@ -146,61 +147,6 @@ def divergence_edge(variants: pd.DataFrame, values: Mapping[str, float]) -> floa
 
 
 # -- LR2 / MO1: epochs to a target ---------------------------------------------------------------
-def epochs_to_target(
-    epochs: pd.DataFrame, target: float, metric: str = "train_loss", lower_is_better: bool = True
-) -> pd.DataFrame:
-    """Per run: the first epoch whose metric reached the target (<= for losses, >= for accuracy),
-    NaN when it never did within the epochs trained. Columns key, variant, seed, epochs, reached."""
-    cols = ["key", "variant", "seed", "epochs", "reached"]
-    if epochs.empty or metric not in epochs:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for key, g in epochs.sort_values("epoch").groupby("key", sort=False):
-        v = pd.to_numeric(g[metric], errors="coerce")
-        hit = g.loc[(v <= target) if lower_is_better else (v >= target), "epoch"]
-        first = float(hit.iloc[0]) if len(hit) else math.nan
-        rows.append(
-            {
-                "key": key,
-                "variant": g["variant"].iloc[0],
-                "seed": g["seed"].iloc[0],
-                "epochs": first,
-                "reached": bool(len(hit)),
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
-
-
-def target_table(
-    per_run: pd.DataFrame,
-    summary: pd.DataFrame,
-    order: Sequence[str] | None = None,
-    values: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Per variant: mean/min/max epochs to target over the seeds that reached it, how many did.
-
-    Runs that have no epoch rows at all (diverged at once) count as not reached."""
-    labels = list(order or dict.fromkeys(summary["variant"]))
-    out = []
-    for variant in labels:
-        seeds = int((summary["variant"] == variant).sum())
-        mine = per_run[(per_run["variant"] == variant) & per_run["reached"].astype(bool)]
-        e = mine["epochs"].astype(float)
-        out.append(
-            {
-                "variant": variant,
-                "value": (values or {}).get(variant),
-                "epochs": float(e.mean()) if len(e) else math.nan,
-                "lo": float(e.min()) if len(e) else math.nan,
-                "hi": float(e.max()) if len(e) else math.nan,
-                "reached": len(mine),
-                "seeds": seeds,
-                "note": f"{len(mine)} of {seeds} seeds reached it" if len(mine) < seeds else "",
-            }
-        )
-    return pd.DataFrame(out, columns=["variant", "value", "epochs", "lo", "hi", "reached", "seeds", "note"])
-
-
 def slower_when_smaller(table: pd.DataFrame) -> bool | None:
     """LR2 in one bit: among variants that reached the target, does a smaller value (LR) never
     need fewer epochs? None when fewer than two variants reached it."""
@@ -219,9 +165,7 @@ def gap_to_edge(summary: pd.DataFrame, runs: pd.DataFrame, knob: str, edge: floa
     if summary.empty or knob not in summary:
         return pd.DataFrame(columns=cols)
     df = summary[["key", "variant", "seed", knob, "final_train_loss", "final_val_loss"]].copy()
-    df["gap"] = pd.to_numeric(df["final_val_loss"], errors="coerce") - pd.to_numeric(
-        df["final_train_loss"], errors="coerce"
-    )
+    df["gap"] = measures.generalization_gap(df)
     df = df.merge(runs[["key", "status"]], on="key", how="left")
     below = df[knob] < edge if edge is not None else pd.Series(True, index=df.index)
     df["included"] = below & (df["status"] != "diverged") & np.isfinite(df["gap"])
@@ -267,13 +211,6 @@ def range_frames(tests: Iterable[Any], labels: Sequence[str]) -> tuple[pd.DataFr
     )
 
 
-def round_lr(lr: float, digits: int = 2) -> float:
-    """A suggestion rounded to `digits` significant figures: a stable, readable run key."""
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"a learning rate must be a positive finite number, got {lr!r}")
-    return float(f"{lr:.{digits}g}")
-
-
 def trial_lrs(suggestion: float) -> tuple[float, float, float]:
     """LR4's honest test of a suggestion: train at x0.1, x1 and x10 of it."""
     s = round_lr(suggestion)
@@ -284,7 +221,7 @@ def best_variant(summary: pd.DataFrame, metric: str = "final_val_loss") -> tuple
     """The variant with the lowest mean metric over its non-diverged seeds, and the per-variant
     means (diverged seeds left out and counted)."""
     df = summary.copy()
-    df["diverged"] = df["diverged"].map(_flag)
+    df["diverged"] = measures.did_not_train(df)
     df[metric] = pd.to_numeric(df[metric], errors="coerce")
     agg = (
         df[~df["diverged"]]
@@ -358,7 +295,7 @@ def best_per_row(summary: pd.DataFrame, x: str, y: str, value: str = "final_val_
     """For every y value (n_samples, width, lr_schedule), the x value (weight decay) with the
     lowest mean value over non-diverged seeds, its mean, and the runner-up's gap to it."""
     df = summary.copy()
-    df["diverged"] = df["diverged"].map(_flag) if "diverged" in df else False
+    df["diverged"] = measures.did_not_train(df)
     df[value] = pd.to_numeric(df[value], errors="coerce")
     df = df[~df["diverged"] & np.isfinite(df[value])]
     cells = df.groupby([y, x], sort=True)[value].agg(["mean", "std", "count"]).reset_index()

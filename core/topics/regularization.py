@@ -1,136 +1,33 @@
 """The numbers behind the batch size, regularization and batch normalization pages. No Streamlit.
 
-Three pages need things a plain `Comparison` cannot say:
-- variants that differ in several knobs at once ("L1+L2", "dropout", "batch 512 at a scaled
-  LR") under one label: `VariantSet` lists them, quacks like a Comparison for the runner (so
-  members sharing a network shape still train as one stacked model), and `LabelledResult`
-  gives the frames those labels;
-- measurements a page decides from its own runs: seed-to-seed spread, the generalization gap,
-  time per epoch with the compile time taken out, update norms per step, epochs to a target
-  accuracy, the largest learning rate that still trains, the spread across init schemes.
-Everything takes and returns long-form DataFrames (core.results' frames), so tests build them
-by hand.
+What the pages decide from their own runs: the variant sets they train (regularizers side by
+side, batch sizes under the linear scaling rule, L1 vs L2 for timing; core.variants.VariantSet),
+seed-to-seed spread, update norms per step, the largest learning rate that still trains, the
+spread across init schemes, and the tables that put them together. The measurements themselves
+(generalization gap, time per epoch, epochs to a target, who did not train) come from
+core.measures, so these pages and the claims read the same numbers. Everything takes and returns
+long-form DataFrames (core.results' frames), so tests build them by hand.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.limits import MAX_MEMBERS, check_memory
-from core.results import ComparisonResult, RunResult
-from core.spec import KNOBS, Comparison, Experiment, variant_label
+from core import measures
+from core.measures import epoch_times, ordered
+from core.measures import with_gaps as gaps
+from core.results import LabelledResult, labelled  # noqa: F401  (re-exported, see below)
+from core.spec import Comparison, Experiment, variant_label
+from core.variants import VariantSet
 
-
-# -- labelled variants ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class VariantSet:
-    """Named variants x seeds, for variants that differ in more than one knob.
-
-    Members are each variant's experiment repeated over seeds seed ... seed + seeds - 1, like
-    Comparison.members(); core.runner.run_comparison and ui.run accept it in place of a
-    Comparison (they only call members()), and members with equal group keys still stack.
-    """
-
-    named: tuple[tuple[str, Experiment], ...]
-    seeds: int = 1
-
-    def __post_init__(self) -> None:
-        labels = [label for label, _ in self.named]
-        if not labels:
-            raise ValueError("a variant set needs at least one variant")
-        if len(set(labels)) != len(labels):
-            raise ValueError(f"variant labels must be distinct: {', '.join(labels)}")
-        if not 1 <= self.seeds <= MAX_MEMBERS:
-            raise ValueError(f"seeds={self.seeds} is not allowed: seeds must be from 1 to {MAX_MEMBERS}")
-        if self.n_members > MAX_MEMBERS:
-            raise ValueError(
-                f"this set has {self.n_members} runs ({len(labels)} variants x {self.seeds} seeds); "
-                f"the limit is {MAX_MEMBERS}: use fewer variants or fewer seeds"
-            )
-        keys: dict[str, str] = {}
-        for label, e in self.named:
-            for m in self._repeat(e):
-                if m.key in keys and keys[m.key] != label:
-                    raise ValueError(f"variants {keys[m.key]!r} and {label!r} are the same run")
-                keys[m.key] = label
-        check_memory(self.members())
-
-    @classmethod
-    def of(cls, named: Mapping[str, Experiment], seeds: int = 1) -> VariantSet:
-        return cls(tuple(named.items()), seeds)
-
-    def _repeat(self, e: Experiment) -> list[Experiment]:
-        return [dataclasses.replace(e, seed=e.seed + s) for s in range(self.seeds)]
-
-    @property
-    def baseline(self) -> Experiment:
-        return self.named[0][1]
-
-    @property
-    def labels(self) -> list[str]:
-        return [label for label, _ in self.named]
-
-    @property
-    def n_members(self) -> int:
-        return len(self.named) * self.seeds
-
-    @functools.cached_property
-    def varied(self) -> tuple[str, ...]:
-        """Knobs whose value differs between variants: they become frame columns."""
-        return tuple(
-            k for k in KNOBS if k != "seed" and len({getattr(e.resolved(), k) for _, e in self.named}) > 1
-        )
-
-    def members(self) -> list[Experiment]:
-        return [m for _, e in self.named for m in self._repeat(e)]
-
-    def variants(self) -> list[dict[str, Any]]:
-        return [{k: getattr(e, k) for k in self.varied} for _, e in self.named]
-
-    @functools.cached_property
-    def _labels_by_run(self) -> dict[Experiment | str, str]:
-        """Label by experiment (as built and as stored, i.e. resolved) and by key: hashing an
-        Experiment is cheap, computing its key (canonical JSON + SHA-256) is not."""
-        out: dict[Experiment | str, str] = {}
-        for label, e in self.named:
-            for m in self._repeat(e):
-                out[m] = out[m.resolved()] = out[m.key] = label
-        return out
-
-    def label_of(self, e: Experiment) -> str:
-        found = self._labels_by_run.get(e)
-        return found if found is not None else self._labels_by_run.get(e.key, "?")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"variants": {label: e.to_dict() for label, e in self.named}, "seeds": self.seeds}
-
-
-@dataclass
-class LabelledResult(ComparisonResult):
-    """A ComparisonResult whose variant column holds a VariantSet's labels."""
-
-    def _identity(self, run: RunResult) -> dict[str, Any]:
-        c = self.comparison
-        knobs = {name: getattr(run.experiment, name) for name in c.varied}
-        return {"key": run.key, "variant": c.label_of(run.experiment), "seed": run.experiment.seed, **knobs}
-
-    def variant_order(self) -> list[str]:
-        return list(self.comparison.labels)
-
-
-def labelled(result: ComparisonResult | None) -> ComparisonResult | None:
-    """The runner returns a plain ComparisonResult; give a VariantSet's result its labels."""
-    if result is None or isinstance(result, LabelledResult) or not isinstance(result.comparison, VariantSet):
-        return result
-    return LabelledResult(result.comparison, result.runs, result.replayed)
+# Kept importable from here only until their importers switch (ui/topic_regularization.py,
+# ui/topic_gradients.py, pages/{batch_size,batch_norm,regularization}.py): VariantSet now lives in
+# core.variants, LabelledResult/labelled in core.results, epoch_times/with_gaps in core.measures.
 
 
 # -- batch size ----------------------------------------------------------------------------------
@@ -154,36 +51,6 @@ def lr_scaled(comparison: Comparison, reference: int | None = None) -> VariantSe
         used = min(e.batch_size, full_batch(e.n_samples, e.val_fraction))
         named[variant_label(variant)] = dataclasses.replace(e, learning_rate=e.learning_rate * used / ref)
     return VariantSet.of(named, comparison.seeds)
-
-
-def epoch_times(epochs: pd.DataFrame) -> pd.DataFrame:
-    """Per run: seconds per epoch (median of epoch-to-epoch differences after the first epoch)
-    and the one-off overhead of the first epoch (graph tracing and compilation).
-
-    The trainer's clock starts before tracing, so epoch 1 carries the compile; counting it as
-    training would make every structural variant look slow for a reason unrelated to it.
-    """
-    cols = ["key", "variant", "seed", "time_per_epoch", "first_epoch", "overhead", "epochs"]
-    if epochs is None or epochs.empty:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for key, g in epochs.sort_values(["key", "epoch"]).groupby("key", sort=False):
-        s = pd.to_numeric(g["seconds"], errors="coerce").to_numpy(dtype=float)
-        diffs = np.diff(s)
-        per = float(np.median(diffs)) if len(diffs) else float(s[0]) if len(s) else float("nan")
-        first = float(s[0]) if len(s) else float("nan")
-        rows.append(
-            {
-                "key": key,
-                "variant": g["variant"].iloc[0],
-                "seed": g["seed"].iloc[0],
-                "time_per_epoch": per,
-                "first_epoch": first,
-                "overhead": max(0.0, first - per) if len(diffs) else 0.0,
-                "epochs": len(s),
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
 
 
 def training_clock(epochs: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +90,7 @@ def seed_spread(summary: pd.DataFrame, metric: str, order: Sequence[str] | None 
         return pd.DataFrame(columns=cols)
     df = summary.assign(
         _v=pd.to_numeric(summary[metric], errors="coerce"),
-        _d=_diverged(summary),
+        _d=measures.did_not_train(summary),
     )
     rows = []
     for variant, g in df.groupby("variant", sort=False):
@@ -240,17 +107,7 @@ def seed_spread(summary: pd.DataFrame, metric: str, order: Sequence[str] | None 
                 "diverged": int(g["_d"].sum()),
             }
         )
-    return _ordered(pd.DataFrame(rows, columns=cols), order)
-
-
-def gaps(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary with generalization_gap = final val loss - final train loss per run (train
-    loss is measured in inference mode, so dropout noise does not inflate it)."""
-    out = summary.copy()
-    out["generalization_gap"] = pd.to_numeric(out["final_val_loss"], errors="coerce") - pd.to_numeric(
-        out["final_train_loss"], errors="coerce"
-    )
-    return out
+    return ordered(pd.DataFrame(rows, columns=cols), order)
 
 
 def batch_table(
@@ -280,7 +137,7 @@ def batch_table(
         spe = float(pd.to_numeric(runs["steps_per_epoch"], errors="coerce").mean())
         norm = float(norms["mean"].get(variant, np.nan))
         lr = runs["learning_rate"].iloc[0] if "learning_rate" in runs else np.nan
-        alive = runs[~_diverged(runs)]
+        alive = runs[~measures.did_not_train(runs)]
         rows.append(
             {
                 "variant": variant,
@@ -300,7 +157,7 @@ def batch_table(
     out = pd.DataFrame(rows, columns=cols)
     if "learning_rate" not in summary:  # not varied: the same for every row, said elsewhere
         out = out.drop(columns="learning_rate")
-    return _ordered(out, order)
+    return ordered(out, order)
 
 
 # -- regularization ------------------------------------------------------------------------------
@@ -380,43 +237,18 @@ def cost_finding(table: pd.DataFrame, costly: str = "L1", cheap: str = "L2") -> 
 
 # -- batch normalization -------------------------------------------------------------------------
 def epochs_to_target(epochs: pd.DataFrame, target: float, metric: str = "val_accuracy") -> pd.DataFrame:
-    """Per run: the first epoch whose `metric` reaches `target` (NaN if it never does)."""
-    cols = ["key", "variant", "seed", "epochs_to_target", "reached"]
-    if epochs is None or epochs.empty or metric not in epochs:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for key, g in epochs.sort_values(["key", "epoch"]).groupby("key", sort=False):
-        hit = g[pd.to_numeric(g[metric], errors="coerce") >= target]
-        first = float(hit["epoch"].iloc[0]) if len(hit) else np.nan
-        rows.append(
-            {
-                "key": key,
-                "variant": g["variant"].iloc[0],
-                "seed": g["seed"].iloc[0],
-                "epochs_to_target": first,
-                "reached": bool(len(hit)),
-            }
-        )
-    return pd.DataFrame(rows, columns=cols)
+    """measures.epochs_to_target on an accuracy, in the batch-norm page's column names.
+
+    Transitional: pages/batch_norm.py can call core.measures directly (columns epochs/lo/hi)."""
+    per_run = measures.epochs_to_target(epochs, target, metric, lower_is_better=False)
+    return per_run.rename(columns={"epochs": "epochs_to_target"})
 
 
 def target_table(per_run: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per variant: mean and min/max epochs to target over the seeds that reached it, and how
-    many seeds reached it."""
-    cols = ["variant", "mean_epochs", "fastest", "slowest", "reached", "seeds"]
-    if per_run is None or per_run.empty:
-        return pd.DataFrame(columns=cols)
-    g = per_run.groupby("variant", sort=False)
-    out = pd.DataFrame(
-        {
-            "mean_epochs": g["epochs_to_target"].mean(),
-            "fastest": g["epochs_to_target"].min(),
-            "slowest": g["epochs_to_target"].max(),
-            "reached": g["reached"].sum().astype(int),
-            "seeds": g.size(),
-        }
-    ).reset_index()
-    return _ordered(out[cols], order)
+    """measures.target_table in the batch-norm page's column names (transitional, as above)."""
+    table = measures.target_table(per_run.rename(columns={"epochs_to_target": "epochs"}), order=order)
+    table = table.rename(columns={"epochs": "mean_epochs", "lo": "fastest", "hi": "slowest"})
+    return table[["variant", "mean_epochs", "fastest", "slowest", "reached", "seeds"]]
 
 
 def lr_stability(
@@ -431,13 +263,9 @@ def lr_stability(
     cols = [arm, "learning_rate", "seeds", "diverged", "final_train_loss", "start_loss", "stable"]
     if summary is None or summary.empty or arm not in summary:
         return pd.DataFrame(columns=cols)
-    start = (
-        steps.sort_values("step").groupby("key")["loss"].first()
-        if steps is not None and len(steps) and "loss" in steps
-        else pd.Series(dtype=float)
-    )
+    start = measures.initial_loss(steps)
     df = summary.assign(
-        _d=_diverged(summary),
+        _d=measures.did_not_train(summary),
         _final=pd.to_numeric(summary["final_train_loss"], errors="coerce"),
         _start=summary["key"].map(start).astype(float),
     )
@@ -492,7 +320,9 @@ def init_spread(
     cols = [arm, "spread", "std", "best_init", "worst_init", "diverged", "inits"]
     if summary is None or summary.empty or arm not in summary or knob not in summary:
         return pd.DataFrame(columns=cols)
-    df = summary.assign(_d=_diverged(summary), _v=pd.to_numeric(summary[metric], errors="coerce"))
+    df = summary.assign(
+        _d=measures.did_not_train(summary), _v=pd.to_numeric(summary[metric], errors="coerce")
+    )
     rows = []
     for a, g in df.groupby(arm, sort=False):
         ok = g[~g["_d"] & np.isfinite(g["_v"])]
@@ -511,19 +341,3 @@ def init_spread(
             }
         )
     return pd.DataFrame(rows, columns=cols)
-
-
-# -- shared --------------------------------------------------------------------------------------
-def _diverged(df: pd.DataFrame) -> pd.Series:
-    if "diverged" not in df:
-        return pd.Series(False, index=df.index)
-    return df["diverged"].map(lambda v: bool(v) if pd.notna(v) else False).astype(bool)
-
-
-def _ordered(df: pd.DataFrame, order: Sequence[str] | None) -> pd.DataFrame:
-    """Rows in the page's variant order (unlisted variants last), index reset."""
-    if not order or df.empty:
-        return df.reset_index(drop=True)
-    rank = {v: i for i, v in enumerate(order)}
-    key = df["variant"].map(lambda v: rank.get(v, math.inf))
-    return df.assign(_r=key).sort_values("_r", kind="stable").drop(columns="_r").reset_index(drop=True)

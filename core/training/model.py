@@ -12,14 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.constants import NORMAL_STD
+from core.measures import n_params as count_params
 from core.spec import Experiment
 from core.training.device import tf
+from core.training.optim import div_by_sqrt
 
 BN_MOMENTUM = 0.99  # Keras BatchNormalization defaults
 BN_EPSILON = 1e-3
 LEAKY_SLOPE = 0.2  # keras.activations.leaky_relu default negative_slope (the layer defaults to 0.3)
 TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated at +-2 (Keras VarianceScaling)
-NORMAL_STD = {"normal_small": 0.01, "normal_large": 1.0}
+UNIT_24 = 1.0 / 2**24  # the top 24 hash bits scaled to [0, 1): exactly representable in float32
+INIT_SALT = 7919  # mixed into the member's seed so its weights and its other draws are unrelated
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,9 @@ class Shape:
 
     @property
     def n_params(self) -> int:
-        s = self.sizes
-        dense = sum(a * b + b for a, b in zip(s[:-1], s[1:]))
-        return dense + (2 * self.width * self.depth if self.batch_norm != "none" else 0)
+        return count_params(
+            self.n_features, self.n_outputs, self.width, self.depth, self.batch_norm, self.residual
+        )
 
 
 def init_kernel(init: str, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,7 +75,7 @@ def init_kernel(init: str, fan_in: int, fan_out: int, rng: np.random.Generator) 
 
 def init_member(e: Experiment, shape: Shape) -> dict[str, list[np.ndarray]]:
     """Initial parameters of one member, from its seed alone (float32)."""
-    rng = np.random.default_rng([e.seed, 7919])
+    rng = np.random.default_rng([e.seed, INIT_SALT])
     sizes = shape.sizes
     kernels = [init_kernel(e.init, a, b, rng).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [np.zeros(b, np.float32) for b in sizes[1:]]
@@ -108,8 +112,29 @@ def uniform_hash(seeds: tf.Tensor, counter: tf.Tensor, shape: tuple[int, int]) -
         x = x ^ tf.bitwise.right_shift(x, tf.constant(16, u32))
         x = x * tf.constant(mult, u32)
     x = x ^ tf.bitwise.right_shift(x, tf.constant(16, u32))
-    u = tf.cast(tf.bitwise.right_shift(x, tf.constant(8, u32)), tf.float32) * (1.0 / 16777216.0)
+    u = tf.cast(tf.bitwise.right_shift(x, tf.constant(8, u32)), tf.float32) * UNIT_24
     return tf.reshape(u, (-1, *shape))
+
+
+@tf.custom_gradient
+def over_batch(v: tf.Tensor, like: tf.Tensor):
+    """v [K, W] repeated over the batch axis of `like` [K, B, W], with a member-local gradient.
+
+    Why: the gradient of a plain broadcast (v[:, None, :]) is a reduction over the middle axis
+    of [K, B, W], and TensorFlow's CPU kernel for that sums a member's column in an order that
+    depends on where the member sits in the stack. Summing a transposed copy over its last axis
+    reduces each member's rows on their own, so a member's numbers do not depend on its group.
+    """
+
+    def grad(upstream: tf.Tensor):
+        return batch_sum(upstream), tf.zeros_like(like)
+
+    return tf.broadcast_to(v[:, None, :], tf.shape(like)), grad
+
+
+def batch_sum(t: tf.Tensor) -> tf.Tensor:
+    """Sum of [K, B, W] over the batch axis -> [K, W], member by member (see over_batch)."""
+    return tf.reduce_sum(tf.transpose(t, [0, 2, 1]), axis=2)
 
 
 def forward(
@@ -131,7 +156,8 @@ def forward(
     h = x
     stats = []
     for layer in range(shape.depth):
-        z = tf.matmul(h, kernels[layer]) + biases[layer][:, None, :]
+        z = tf.matmul(h, kernels[layer])
+        z = z + over_batch(biases[layer], z)
         if shape.batch_norm == "before":
             z, s = _batch_norm(z, bn[layer], training)
             stats.append(s)
@@ -146,14 +172,20 @@ def forward(
         if shape.residual and layer > 0:
             a = h + a
         h = a
-    return tf.matmul(h, kernels[-1]) + biases[-1][:, None, :], stats
+    logits = tf.matmul(h, kernels[-1])
+    return logits + over_batch(biases[-1], logits), stats
 
 
 def _batch_norm(z: tf.Tensor, p: dict[str, tf.Tensor], training: bool) -> tuple[tf.Tensor, tuple]:
+    """Batch normalization; gamma / sqrt rather than rsqrt because sqrt and division are exactly
+    rounded in every code path, so a member's result does not depend on its place in the stack."""
+    batch = tf.cast(tf.shape(z)[1], z.dtype)
     if training:
-        mean = tf.reduce_mean(z, axis=1)
-        var = tf.reduce_mean(tf.square(z - mean[:, None, :]), axis=1)
+        mean = batch_sum(z) / batch
+        centered = z - over_batch(mean, z)
+        var = batch_sum(tf.square(centered)) / batch
     else:
         mean, var = p["moving_mean"], p["moving_var"]
-    inv = tf.math.rsqrt(var + BN_EPSILON) * p["gamma"]
-    return (z - mean[:, None, :]) * inv[:, None, :] + p["beta"][:, None, :], (mean, var)
+        centered = z - over_batch(mean, z)
+    inv = div_by_sqrt(p["gamma"], tf.sqrt(var + BN_EPSILON))
+    return centered * over_batch(inv, z) + over_batch(p["beta"], z), (mean, var)

@@ -9,11 +9,19 @@ per element), then decoupled weight decay (W -= W * weight_decay * lr), then the
 
 from __future__ import annotations
 
+from core.constants import ADAM_BETA_2, RMSPROP_RHO
+from core.constants import OPTIMIZER_EPSILON as EPSILON
 from core.training.device import tf
 
-RMSPROP_RHO = 0.9  # Keras defaults
-ADAM_BETA_2 = 0.999
-EPSILON = 1e-7
+
+def div_by_sqrt(x: tf.Tensor, root: tf.Tensor) -> tf.Tensor:
+    """x / root for root = tf.sqrt(...) > 0, kept an exact division.
+
+    Grappler rewrites Div(x, Sqrt(y)) into x * Rsqrt(y); the vectorized rsqrt is approximate and
+    its last elements take an exact scalar path, so a member's numbers would depend on where it
+    sits in the stack. DivNoNan is not rewritten (and equals x / root, as root is never 0).
+    """
+    return tf.math.divide_no_nan(x, root)
 
 
 def per_member(v: tf.Tensor, like: tf.Tensor) -> tf.Tensor:
@@ -56,7 +64,7 @@ def clip(
 
 def slot_names(optimizer: str) -> tuple[str, ...]:
     """Per-variable optimizer state each optimizer keeps (all zeros at the start)."""
-    return {
+    return {  # keys: core.constants.OPTIMIZERS
         "sgd": (),
         "momentum": ("m",),
         "nesterov": ("m",),
@@ -88,7 +96,7 @@ def update(
         return w + step, {"m": m}
     if optimizer == "rmsprop":
         v = RMSPROP_RHO * slots["v"] + (1 - RMSPROP_RHO) * tf.square(g)
-        return w - lr_b * g / tf.sqrt(v + EPSILON), {"v": v}
+        return w - div_by_sqrt(lr_b * g, tf.sqrt(v + EPSILON)), {"v": v}
     beta_1_power, beta_2_power = bias_correction
     alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
     m = slots["m"] + (g - slots["m"]) * (1 - mom_b)

@@ -1,6 +1,7 @@
 """The served app in a real headless Chromium: open a topic page, click Run, see a chart drawn;
-open the share link in a new page and see the same comparison replayed without training; save
-the README screenshot.
+open the share link in a new page and see the same comparison replayed without training; take a
+screenshot into the test's temporary folder (the tracked README images come from
+tests/bench_browser.py, never from a test run).
 
 What AppTest cannot show: the app starts under `streamlit run`, the navigation resolves the
 page's URL, the browser actually draws the Vega chart, and the link in the address bar carries
@@ -22,7 +23,6 @@ pytestmark = pytest.mark.browser
 
 TOPICS = ("learning_rate", "batch_size")  # the first that exists is driven; else the home page
 TITLES = {"learning_rate": "Learning rate", "batch_size": "Batch size"}  # as in ui/nav.py
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
 MAX_PNG_BYTES = 400_000
 VIEWPORT = {"width": 1280, "height": 900}
 SHOT = {"width": 1280, "height": 1500}  # title, intro, builder and the curves
@@ -58,32 +58,33 @@ def first_topic() -> str | None:
     return next((t for t in TOPICS if (ROOT / "pages" / f"{t}.py").exists()), None)
 
 
-def save_screenshot(page) -> None:
-    """A small PNG for the README: the page from its title down to the first chart (a taller
-    viewport for the shot), re-encoded smaller with Pillow if it came out large."""
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+def save_screenshot(page, path) -> None:
+    """A small PNG of the page from its title down to the first chart (a taller viewport for the
+    shot), re-encoded smaller with Pillow if it came out large."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(SHOT)
     settle(page)
     page.wait_for_timeout(1_000)  # charts re-layout to the new width
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(path))
     page.set_viewport_size(VIEWPORT)
-    if SCREENSHOT.stat().st_size <= MAX_PNG_BYTES:
+    if path.stat().st_size <= MAX_PNG_BYTES:
         return
     try:
         from PIL import Image
     except ImportError:
         return
-    image = Image.open(SCREENSHOT)
+    image = Image.open(path)
     for scale in (1.0, 0.8, 0.65, 0.5):
         small = image.resize((int(image.width * scale), int(image.height * scale)), Image.LANCZOS)
         buf = io.BytesIO()
         small.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(buf, "PNG", optimize=True)
         if buf.tell() <= MAX_PNG_BYTES or scale == 0.5:
-            SCREENSHOT.write_bytes(buf.getvalue())
+            path.write_bytes(buf.getvalue())
             return
 
 
-def test_run_chart_share_link_replays(app_server, chromium):
+def test_run_chart_share_link_replays(app_server, chromium, tmp_path):
+    screenshot = tmp_path / "screenshot.png"
     started = time.perf_counter()
     topic = first_topic()
     context = chromium.new_context(viewport=VIEWPORT)
@@ -112,7 +113,7 @@ def test_run_chart_share_link_replays(app_server, chromium):
         assert "seeds=" in page.url, f"the comparison is not in the address bar: {page.url}"
         caption = page.get_by_text(re.compile(r"runs replayed from the store")).first.inner_text()
         total = int(caption.split()[0])
-    save_screenshot(page)
+    save_screenshot(page, screenshot)
 
     shared = context.new_page()  # a second session, as a colleague opening the link
     shared.goto(page.url, timeout=WAIT_MS)
@@ -125,5 +126,5 @@ def test_run_chart_share_link_replays(app_server, chromium):
         assert int(replay.split()[0]) == total, f"a different comparison: {replay!r} vs {caption!r}"
         assert shared.locator(".vega-embed").count() == charts
     context.close()
-    assert SCREENSHOT.stat().st_size <= MAX_PNG_BYTES * 1.5
+    assert screenshot.stat().st_size <= MAX_PNG_BYTES * 1.5
     print(f"browser test: {topic or 'home'} page, {time.perf_counter() - started:.1f} s")

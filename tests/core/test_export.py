@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras  # noqa: F401  (the snippets run on Keras: a missing Keras must fail, not skip)
 import numpy as np
 import pytest
 
@@ -26,8 +27,6 @@ from core.data import DATA_ENV, load_dataset, make_split, register_csv, split_si
 from core.export import KERAS_OPTIMIZER, comparison_json, keras_snippet
 from core.spec import TOY_DATASETS, Comparison, Experiment
 from core.training.schedules import schedule
-
-pytest.importorskip("keras")
 
 # 300 digits -> 240 training rows = 8 batches of 32: a whole epoch is a fraction of a second.
 BASE = Experiment(n_samples=300, width=16, depth=2, epochs=1)
@@ -79,6 +78,8 @@ CASES: dict[str, dict] = {
         "activation": "leaky_relu",
         "init": "normal_small",
     },
+    # the split from split_seed (check_data compares the training rows), noisy training labels
+    "split_seed_label_noise": {"seed": 2, "split_seed": 5, "label_noise": 0.3},
     "adamw_no_decay_linear": {
         "optimizer": "adamw",
         "learning_rate": 0.005,
@@ -273,7 +274,7 @@ def check_structure(e: Experiment, rec: dict, n_features: int, n_outputs: int) -
 def check_data(e: Experiment, rec: dict) -> None:
     """Same pool, same split sizes, same training rows (their mean) as core.data."""
     ds = load_dataset(e.dataset, e.n_samples, e.noise)
-    split = make_split(ds, e.n_samples, e.val_fraction, e.seed)
+    split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
     assert (rec["n_train"], rec["n_val"]) == split_sizes(ds, e.n_samples, e.val_fraction)
     np.testing.assert_allclose(rec["mean"], split.mean, rtol=1e-5, atol=1e-5)
     if e.dataset in TOY_DATASETS:  # the inlined generators are core's, draw for draw
@@ -319,9 +320,10 @@ def test_csv_snippet_runs(executed, csv_runs, name):
 def test_only_needed_lines_are_emitted():
     plain = keras_snippet(BASE)
     code = plain.split("\n\n", 1)[1]  # past the header, which names every knob
-    for absent in ("clipnorm", "clipvalue", "regularizer", "BatchNormalization", "Dropout", "weight_decay",
-                   "kernel_initializer", "import math", "schedules", "Add()"):  # fmt: skip
-        assert absent not in code, absent
+    absent = ("clipnorm", "clipvalue", "regularizer", "BatchNormalization", "Dropout", "weight_decay")
+    absent += ("kernel_initializer", "import math", "schedules", "Add()")
+    for name in absent:
+        assert name not in code, name
     assert "optimizer = keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)" in plain
     assert "keras.utils.set_random_seed(seed)" in plain
     # the header names every knob, so the script says which run it is

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.lr_finder import (
+    BETA,
     DEFAULT_END_LR,
     DEFAULT_NUM_ITER,
     DEFAULT_START_LR,
@@ -16,6 +17,7 @@ from core.lr_finder import (
     LossSmoother,
     analyze,
     lr_sweep,
+    smoothing_beta,
 )
 
 C = -3.0  # log10 of the lr where the synthetic loss falls fastest
@@ -68,23 +70,38 @@ def test_sweep_validation_names_the_argument(kwargs: dict, name: str) -> None:
 # --- smoothing and truncation ---------------------------------------------------------------------
 
 
-def test_bias_corrected_ema() -> None:
+def test_bias_corrected_ema_centred() -> None:
+    """The stored curve is the mean of the forward and the backward bias-corrected EMA: no pull
+    towards 0 at either end, and no lag (each direction's lag cancels the other's)."""
     losses = np.array([3.0, 2.5, 2.7, 2.0, 1.9, 1.8])
     result = analyze(lr_sweep(num_iter=6), losses, beta=0.9)
-    assert result.smoothed[0] == pytest.approx(losses[0])  # no pull towards 0
-    np.testing.assert_allclose(result.smoothed, ema(losses, 0.9))
+    assert min(losses) <= result.smoothed[0] <= max(losses)  # no pull towards 0
+    np.testing.assert_allclose(result.smoothed, (ema(losses, 0.9) + ema(losses[::-1], 0.9)[::-1]) / 2)
     assert not result.stopped_early and result.losses == list(losses)
+    # a straight descent: a causal EMA sits beta/(1-beta) = 9 steps behind (0.09 above here);
+    # away from the ends, where both directions are in steady state, the centred one is on it
+    ramp = np.linspace(3.0, 1.0, 200)
+    smoothed = np.array(analyze(lr_sweep(num_iter=200), ramp, beta=0.9).smoothed)
+    np.testing.assert_allclose(smoothed[60:140], ramp[60:140], atol=1e-3)
+    assert np.all(ema(ramp, 0.9)[60:140] - ramp[60:140] > 0.08)
+
+
+def test_smoothing_window_follows_the_sweep_length() -> None:
+    spans = [1 / (1 - smoothing_beta(n)) for n in (20, 100, 400, 4000)]
+    assert spans == sorted(spans) and spans[-1] == pytest.approx(1 / (1 - BETA))
+    assert spans[2] == pytest.approx(400 * 0.025)  # 2.5% of a 400-step sweep
 
 
 def test_truncates_before_first_point_over_stop_factor_times_best() -> None:
     lrs, losses = synthetic()
-    result = analyze(lrs, losses)
-    smooth = ema(losses, 0.98)
+    result = analyze(lrs, losses, beta=BETA)
+    smooth = ema(losses, BETA)  # the stop rule reads the causal EMA, as it would online
     over = smooth > 4.0 * np.minimum.accumulate(smooth)
     stop = int(np.argmax(over))
     assert over.any() and result.stopped_early
     assert len(result.lrs) == len(result.losses) == len(result.smoothed) == stop
-    assert max(result.smoothed) <= 4.0 * min(result.smoothed)
+    kept = ema(np.array(result.losses), BETA)
+    assert max(kept) <= 4.0 * min(kept)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
@@ -113,7 +130,9 @@ def test_online_smoother_matches_analyze() -> None:
         if diverged:
             break
         online.append(value)
-    assert online == analyze(lrs, losses).smoothed
+    # online and offline stop at the same step; online is the causal EMA the stop rule reads
+    assert len(online) == len(analyze(lrs, losses, beta=BETA).smoothed)
+    np.testing.assert_allclose(online, ema(losses[: len(online)], BETA))
 
 
 # --- suggestions ----------------------------------------------------------------------------------
@@ -126,12 +145,35 @@ def test_steepest_finds_the_sigmoid_centre(beta: float) -> None:
     assert 10**C / 1.5 < steepest < 10**C * 1.5
 
 
-def test_default_smoothing_lags_but_stays_on_the_descent() -> None:
-    """beta=0.98 trails the raw curve, so steepest moves right, but not past the minimum."""
+def cliff(num_iter: int, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Loss falls fastest at 10**CLIFF_CENTRE and blows up from 10**CLIFF_EDGE, half a decade on:
+    the shape of a short momentum sweep on digits, where the good rates sit close to the edge."""
+    lrs = lr_sweep(num_iter=num_iter)
+    x = np.log10(lrs)
+    loss = 2.3 - (np.tanh(3 * (x - CLIFF_CENTRE)) + 1) + np.where(x > CLIFF_EDGE, 50 * (x - CLIFF_EDGE), 0.0)
+    return lrs, loss * (1 + noise * np.random.default_rng(0).standard_normal(num_iter))
+
+
+CLIFF_CENTRE, CLIFF_EDGE = -1.5, -1.0
+
+
+@pytest.mark.parametrize("num_iter", [100, 150, 400])
+@pytest.mark.parametrize("noise", [0.0, 0.05])
+def test_smoothing_does_not_push_steepest_towards_the_edge(num_iter: int, noise: float) -> None:
+    """Short or long sweep, clean or noisy: steepest stays at the true steepest descent (within
+    0.15 decades), well before the blow-up; so does the minimum's tenfold margin."""
+    lrs, losses = cliff(num_iter, noise)
+    result = analyze(lrs, losses)
+    assert abs(math.log10(result.suggestions["steepest"]) - CLIFF_CENTRE) < 0.15
+    assert result.suggestions["steepest"] < 10**CLIFF_EDGE / 2
+    assert result.suggestions["minimum"] < 10**CLIFF_EDGE / 10
+
+
+def test_default_smoothing_stays_on_the_descent() -> None:
     lrs, losses = synthetic()
     result = analyze(lrs, losses)
     best_lr = result.lrs[int(np.argmin(result.smoothed))]
-    assert 10**C <= result.suggestions["steepest"] < best_lr
+    assert 10**C / 1.5 < result.suggestions["steepest"] < best_lr
 
 
 def test_minimum_is_lr_at_lowest_smoothed_loss_over_ten() -> None:

@@ -3,6 +3,7 @@ machine to one training at a time (and say so to whoever waits), lose only the u
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -56,6 +57,7 @@ def test_two_sessions_asking_at_once_train_once(store, counted):
 
 
 def test_a_waiting_session_is_told_how_many_are_ahead(store, monkeypatch):
+    monkeypatch.setenv(runner.MAX_TRAININGS_ENV, "1")  # one slot whatever this machine's cores
     monkeypatch.setattr(runner, "GATE", runner._Gate())  # a fresh gate: exactly one slot
     first_training = threading.Event()
     second_waiting = threading.Event()
@@ -98,3 +100,73 @@ def test_an_interrupted_comparison_keeps_its_finished_groups(store):
     keys = [m.key for m in c.members()]
     assert store.has(keys) == {keys[0]}
     assert run_comparison(c, store).replayed == 1  # and the rest trains on the next ask
+
+
+def test_the_waiting_queue_is_first_come_first_served_with_a_live_count():
+    """Issue 13 defect 8: a later session never overtakes an earlier one, and each waiting
+    session's "N ahead" counts down as the line moves."""
+    gate = runner._Gate(limit=1)
+    order: list[str] = []
+    told: dict[str, list[int]] = {"b": [], "c": [], "d": []}
+    release = threading.Event()
+
+    def session(name: str, hold: threading.Event | None = None) -> None:
+        with gate.slot(lambda ahead: told[name].append(ahead) if name in told else None):
+            order.append(name)
+            if hold is not None:
+                hold.wait(timeout=60)
+
+    first = threading.Thread(target=session, args=("a", release))
+    first.start()
+    while not order:
+        threading.Event().wait(0.01)
+    later = []
+    for name in ("b", "c", "d"):  # each arrives once the previous one is queued
+        t = threading.Thread(target=session, args=(name,))
+        t.start()
+        later.append(t)
+        while not told[name]:
+            threading.Event().wait(0.01)
+    release.set()
+    for t in [first, *later]:
+        t.join(timeout=60)
+    assert order == ["a", "b", "c", "d"]
+    assert [told[n][0] for n in ("b", "c", "d")] == [1, 2, 3]
+    assert all(counts == sorted(counts, reverse=True) for counts in told.values())
+
+
+def test_the_eta_comes_from_measured_epochs_not_the_first_one(store):
+    """Issue 13 defect 8: the first epoch also traces and compiles; an ETA extrapolated from it
+    was far off. No ETA until an epoch after the first is timed; then it is that duration times
+    the epochs left, never the first epoch's inflated average."""
+    seen: list[runner.Progress] = []
+    run_comparison(Comparison.of(dataclasses.replace(TINY, epochs=4), {"width": [24]}), store, seen.append)
+    training = [p for p in seen if p.phase == "training"]
+    assert training[0].epoch == 1 and training[0].eta is None
+    timed = [p for p in training if p.eta is not None]
+    assert timed and all(p.epoch >= 2 for p in timed)
+    for p in timed:
+        assert p.eta == pytest.approx(p.epoch_seconds * (p.epochs - p.epoch))
+        assert p.epoch_seconds <= p.elapsed / p.epoch  # the first epoch's compile is left out
+
+
+def test_a_full_disk_keeps_results_and_never_retrains(tmp_path, counted, monkeypatch):
+    """Issue 13 defect 5: "database or disk is full" at the store -> the comparison still
+    returns its runs, and asking again replays them from memory instead of retraining."""
+    import core.store
+
+    real = core.store.connect
+
+    def full(path):
+        conn = real(path)
+        conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+        return conn
+
+    RunStore(tmp_path / "runs.sqlite").close()  # an existing store, on a disk that then fills up
+    monkeypatch.setattr(core.store, "connect", full)
+    store = RunStore(tmp_path / "runs.sqlite")
+    c = Comparison.of(TINY, {"learning_rate": [0.04, 0.4]})
+    first = run_comparison(c, store)
+    assert store.unsaved == "the disk is full" and len(first.runs) == 2
+    again = run_comparison(c, store)
+    assert again.replayed == 2 and len(counted) == 1

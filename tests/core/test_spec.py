@@ -34,6 +34,8 @@ DESIGN_KNOBS = [
     "clipnorm",
     "clipvalue",
     "seed",
+    "split_seed",
+    "label_noise",
 ]
 
 
@@ -62,6 +64,11 @@ def test_knob_names_are_the_design_contract():
         ("lr_schedule", "exponential", "one_cycle"),
         ("momentum", 1.0, "below 1"),
         ("clipnorm", -1.0, "positive"),
+        ("val_fraction", 0.51, "between 0.05 and 0.5"),
+        ("split_seed", -2, "-1 (follow seed)"),
+        ("label_noise", 0.95, "between 0 and 0.9"),
+        ("label_noise", -0.1, "between 0 and 0.9"),
+        ("label_noise", float("nan"), "between 0 and 0.9"),
     ],
 )
 def test_invalid_values_name_knob_value_and_allowed(knob, value, allowed):
@@ -135,3 +142,20 @@ def test_resolved_experiment_is_what_the_key_hashes():
     e = Experiment(dataset="digits", noise=0.7)
     assert e.resolved().noise == 0.0
     assert dataclasses.replace(e, noise=0.1).key == e.key
+
+
+def test_new_knobs_at_their_defaults_keep_the_run_key_json():
+    """Runs stored before split_seed and label_noise existed must keep their keys' JSON."""
+    text = Experiment().to_json()
+    assert "split_seed" not in text and "label_noise" not in text
+    assert Experiment(split_seed=-1, label_noise=0.0).key == Experiment().key
+    assert Experiment(split_seed=3).key != Experiment().key
+    assert Experiment(label_noise=0.2).key != Experiment().key
+    assert '"label_noise":0.2' in Experiment(label_noise=0.2).to_json()
+
+
+def test_split_seed_follows_seed_unless_set_and_val_fraction_reaches_half():
+    assert Experiment(seed=4).effective_split_seed == 4
+    assert Experiment(seed=4, split_seed=0).effective_split_seed == 0
+    assert Experiment(val_fraction=0.5).val_fraction == 0.5
+    assert Experiment.from_dict({"split_seed": "7", "label_noise": "0.3"}).label_noise == 0.3

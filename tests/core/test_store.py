@@ -334,3 +334,162 @@ def test_other_schema_is_kept_and_replaced(tmp_path: Path, version: int) -> None
 def test_import_does_not_load_tensorflow() -> None:
     code = "import core.store, sys; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+# -- trash, owners ---------------------------------------------------------------------------------
+def test_delete_moves_runs_to_a_trash_the_admin_can_restore(store: RunStore) -> None:
+    """Issue 13 defect 2: a deleted run is kept in the trash, and comes back whole."""
+    runs = [make_result(seed=s) for s in range(3)]
+    store.put_many(runs)
+    assert store.delete([runs[0].key, runs[1].key]) == 2
+    assert store.has([r.key for r in runs]) == {runs[2].key}
+    assert set(store.trash()["key"]) == {runs[0].key, runs[1].key}
+    assert store.restore([runs[0].key]) == 1
+    assert_same_run(store.get(runs[0].key), runs[0])
+    assert list(store.trash()["key"]) == [runs[1].key]
+
+
+def test_trash_is_purged_after_the_grace_period(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.store
+
+    old, new = make_result(seed=1), make_result(seed=2)
+    store.put_many([old, new])
+    store.delete([old.key])
+    real_time = core.store.time.time
+    monkeypatch.setattr(core.store.time, "time", lambda: real_time() + core.store.TRASH_GRACE_S + 60)
+    store.delete([new.key])  # a later delete purges what has been in the trash too long
+    assert list(store.trash()["key"]) == [new.key]
+
+
+def test_runs_remember_the_session_that_stored_them(store: RunStore) -> None:
+    from core.store import set_owner
+
+    mine, theirs = make_result(seed=1), make_result(seed=2)
+    set_owner("session-a")
+    store.put(mine)
+    set_owner("session-b")
+    store.put(theirs)
+    set_owner(None)
+    assert store.owned("session-a") == {mine.key} and store.owned("session-b") == {theirs.key}
+
+
+# -- damaged and unusable stores ---------------------------------------------------------------------
+def test_damaged_data_pages_are_found_and_the_file_kept_aside(tmp_path: Path) -> None:
+    """Issue 13 defect 4: garbage inside the data pages (the header intact) passes a header
+    check; PRAGMA quick_check on open finds it and the file is moved aside like a bad header."""
+    path = tmp_path / "runs.sqlite"
+    first = RunStore(path)
+    first.put_many([make_result(seed=s, rows=200) for s in range(20)])
+    first._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    first.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 8 * page
+    data[3 * page : 6 * page] = os.urandom(3 * page)  # header page intact
+    path.write_bytes(bytes(data))
+    store = RunStore(path)
+    assert len(_kept_files(path, "broken-")) == 1
+    assert store.notice and "integrity" in store.notice and store.count() == 0
+    assert store.public_notice and str(tmp_path) not in store.public_notice  # no path on a page
+
+
+def _freeze(path: Path) -> None:
+    """Make a file or folder unwritable, for root too (chattr +i) — tests often run as root."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+    else:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def _thaw(path: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+    else:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def make_unusable(root: Path, how: str) -> tuple[Path, Path | None]:
+    """A store path made unusable in one of the four ways; (path, what was frozen or None)."""
+    folder = root / how
+    folder.mkdir()
+    path = folder / "runs.sqlite"
+    target = None
+    if how in ("read-only folder", "read-only file"):
+        seeded = RunStore(path)
+        seeded.put(make_result(seed=7))
+        seeded._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        seeded.close()
+        for companion in ("-wal", "-shm"):
+            Path(f"{path}{companion}").unlink(missing_ok=True)
+        target = folder if how == "read-only folder" else path
+        _freeze(target)
+    elif how == "folder at the path":
+        path.mkdir()
+    else:  # a folder that cannot be created: its parent is a file
+        (folder / "file").write_text("x")
+        path = folder / "file" / "sub" / "runs.sqlite"
+    return path, target
+
+
+@pytest.fixture
+def unusable(tmp_path: Path):
+    """make_unusable for one test, thawed afterwards so the temporary folder can be removed."""
+    frozen: list[Path] = []
+
+    def make(how: str) -> Path:
+        path, target = make_unusable(tmp_path, how)
+        if target is not None:
+            frozen.append(target)
+        return path
+
+    yield make
+    for p in frozen:
+        _thaw(p)
+
+
+UNUSABLE = ("read-only folder", "read-only file", "folder at the path", "uncreatable folder")
+
+
+@pytest.mark.parametrize("how", UNUSABLE)
+def test_an_unusable_store_still_replays_and_keeps_new_runs_in_memory(unusable, how: str) -> None:
+    """Issue 13 defect 4: no exception; what is on disk replays; new runs live in memory."""
+    path = unusable(how)
+    store = RunStore(path)
+    assert store.unsaved, "the store must say why nothing is saved"
+    if how.startswith("read-only"):
+        assert store.mode == "ro" and store.get(make_result(seed=7).key) is not None  # replay
+    else:
+        assert store.mode == "memory" and store.count() == 0
+    fresh = make_result(seed=8)
+    store.put(fresh)
+    assert_same_run(store.get(fresh.key), fresh)
+    assert fresh.key in set(store.list_runs()["key"])
+    assert store.delete([fresh.key]) == 1 and store.get(fresh.key) is None
+
+
+def _full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every new connection may not grow the file: SQLite answers "database or disk is full"."""
+    import core.store
+
+    real = core.store.connect
+
+    def connect(path):
+        conn = real(path)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+        return conn
+
+    monkeypatch.setattr(core.store, "connect", connect)
+
+
+def test_a_full_disk_keeps_results_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 defect 5: put_many on a full disk neither raises nor loses the runs."""
+    path = tmp_path / "runs.sqlite"
+    RunStore(path).put(make_result(seed=1))
+    _full_disk(monkeypatch)
+    store = RunStore(path)
+    big = make_result(seed=2, rows=50_000)
+    store.put(big)  # used to raise sqlite3.OperationalError: database or disk is full
+    assert store.unsaved == "the disk is full"
+    assert_same_run(store.get(big.key), big)
+    assert store.has([make_result(seed=1).key, big.key]) == {make_result(seed=1).key, big.key}

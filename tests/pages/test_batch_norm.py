@@ -5,6 +5,7 @@ verdict."""
 import json
 
 from tests.app_helpers import specs, table_with
+from ui.labels import short
 
 PAGE = "pages/batch_norm.py"
 
@@ -12,9 +13,13 @@ PAGE = "pages/batch_norm.py"
 def test_defaults_render_and_replay(app_test):
     at = app_test(PAGE).run()
     assert not at.exception, at.exception
-    assert '"batch_norm=before"' in json.dumps(specs(at))
+    assert json.dumps(short("batch_norm=before")) in json.dumps(specs(at))
     target = table_with(at, "mean_epochs")
-    assert list(target["variant"]) == ["batch_norm=none", "batch_norm=before", "batch_norm=after"]
+    assert list(target["variant"]) == [
+        short("batch_norm=none"),
+        short("batch_norm=before"),
+        short("batch_norm=after"),
+    ]
     at.slider(key="batch_norm.target").set_value(0.5).run()  # a target that 2 quick epochs reach
     assert not at.exception
     assert table_with(at, "mean_epochs")["reached"].sum() > 0
@@ -30,7 +35,10 @@ def test_changed_comparison_runs(app_test):
     at.number_input(key="batch_norm.seeds").set_value(1)
     next(b for b in at.button if b.label == "Run").click().run()
     assert not at.exception, at.exception
-    assert list(table_with(at, "diverged")["variant"]) == ["batch_norm=none", "batch_norm=after"]
+    assert list(table_with(at, "diverged")["variant"]) == [
+        short("batch_norm=none"),
+        short("batch_norm=after"),
+    ]
 
 
 def test_lr_sweep_marks_the_divergence_edge(app_test):

@@ -5,6 +5,7 @@ replays; a claim gets a verdict."""
 import json
 
 from tests.app_helpers import specs, submit, table_with
+from ui.labels import short
 
 PAGE = "pages/batch_size.py"
 
@@ -16,10 +17,12 @@ def test_defaults_render_three_ways_and_replay(app_test):
     assert "final_val_accuracy" in text and "generalization_gap" in text and "update_norm" in text
     assert "time_per_epoch" in text
     spread = table_with(at, "range")
-    assert list(spread["variant"]) == [f"batch_size={b}" for b in (8, 32, 128, 800)]
+    assert list(spread["variant"]) == [short(f"batch_size={b}") for b in (8, 32, 128, 800)]
     assert (spread["seeds"] == 5).all()  # five seeds by default: the page is about variance
     steps = table_with(at, "steps_per_epoch").set_index("variant")["steps_per_epoch"]
-    assert steps["batch_size=8"] > steps["batch_size=128"] > steps["batch_size=800"] == 1  # full batch
+    assert (
+        steps[short("batch_size=8")] > steps[short("batch_size=128")] > steps[short("batch_size=800")] == 1
+    )  # full batch
     at.radio(key="batch_size.x").set_value("optimizer step").run()
     assert not at.exception
     assert json.dumps(specs(at)[0]).count('"title": "step"') >= 1
@@ -34,14 +37,14 @@ def test_changed_comparison_and_linear_lr_rule(app_test):
     at.number_input(key="batch_size.seeds").set_value(2)
     submit(at).click().run()
     assert not at.exception, at.exception
-    assert list(table_with(at, "range")["variant"]) == ["batch_size=8", "batch_size=128"]
+    assert list(table_with(at, "range")["variant"]) == [short("batch_size=8"), short("batch_size=128")]
     at.toggle(key="batch_size.scale_lr").set_value(True).run()  # asks before training a new set
     assert not at.exception
     assert any("press Run" in i.value for i in at.info)
     submit(at).click().run()
     assert not at.exception, at.exception
     rates = table_with(at, "update_noise").set_index("variant")["learning_rate"]
-    assert rates["batch_size=8"] == 0.05 * 8 / 32 and rates["batch_size=128"] == 0.05 * 128 / 32
+    assert rates[short("batch_size=8")] == 0.05 * 8 / 32 and rates[short("batch_size=128")] == 0.05 * 128 / 32
 
 
 def test_claim_run_gives_a_verdict(app_test):

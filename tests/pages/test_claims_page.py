@@ -1,14 +1,21 @@
 """Claims overview: with an empty store every claim that needs network runs shows "not run" and the
-counts say so; once a claim's runs are stored (here: EG1, trained through core.claims.run_claim)
-the page replays its verdict without training. Uses its own store: other page tests store claims'
-runs too."""
+counts say so; once a claim's runs are stored (here: EG1, trained through core.claims.run_claim
+with the fast presets the app uses under WHATIF_QUICK=1) the page replays its verdict, its test
+and numbers at three significant figures, without training. The robustness map draws every
+claim x dataset and is filled by its button; a topic page whose dataset differs shows the
+verdicts stored elsewhere. Uses its own store: other page tests store claims' runs too."""
 
+import json
+import re
+
+import pyarrow as pa
 import pytest
 
 from core.claims import CLAIMS, run_claim
 from core.store import STORE_ENV, RunStore
 
 PAGE = "pages/claims.py"
+SIG3 = re.compile(r"^-?(\d+(\.\d+)?(e[+-]\d+)?|n/a|inf)$")  # what fmt() prints
 
 
 @pytest.fixture
@@ -22,11 +29,21 @@ def private_store(tmp_path, monkeypatch):
 
 
 def table(at):
-    return next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    return next(d.value for d in at.dataframe if "verdict" in d.value.columns and "id" in d.value.columns)
 
 
 def metrics(at) -> dict[str, int]:
     return {m.label: int(m.value) for m in at.metric}
+
+
+def map_element(at):
+    return next(
+        e for e in at.get("vega_lite_chart") if json.loads(e.proto.spec).get("mark", {}).get("type") == "rect"
+    )
+
+
+def map_spec(at) -> dict:
+    return json.loads(map_element(at).proto.spec)
 
 
 def test_empty_store_then_one_stored_claim(app_test, private_store):
@@ -44,18 +61,22 @@ def test_empty_store_then_one_stored_claim(app_test, private_store):
     assert counts["not run yet"] == 28 - len(sandbox) and sum(counts.values()) == 28
     assert rows.set_index("id").loc["EG1", "page"] == "/exploding"
 
-    verdict = run_claim("EG1", "digits", private_store)
+    verdict = run_claim("EG1", "digits", private_store, fast=True)
     again = app_test(PAGE).run()
     assert not again.exception, again.exception
     row = table(again).set_index("id").loc["EG1"]
     assert verdict.verdict in row["verdict"] and row["sentence"] == verdict.sentence
-    assert "lr_exploding" in row["numbers"]
+    assert "depth" in row["numbers"] and row["test"] == verdict.test
+    assert SIG3.match(row["p"]) and SIG3.match(row["seeds"])
     again.multiselect(key="claims.others").set_value(["wine"]).run()
     assert not again.exception, again.exception
     assert table(again).set_index("id").loc["EG1", "on wine"] == "not run"  # a verdict is per dataset
     after = metrics(again)
     assert after["not run yet"] == counts["not run yet"] - 1
     assert after[verdict.verdict] == counts[verdict.verdict] + 1
+    cells = {(v["claim"], v["dataset"]): v for v in _cells(again)}
+    assert cells[("EG1", "digits")]["verdict"] == verdict.verdict
+    assert cells[("EG1", "wine")]["verdict"] == "not run"
 
 
 def test_run_all_fills_the_table(app_test, private_store, monkeypatch):
@@ -73,6 +94,49 @@ def test_run_all_fills_the_table(app_test, private_store, monkeypatch):
     rows = table(at).set_index("id")
     assert rows.loc["EG1", "verdict"] != "not run" and rows.loc["EG1", "numbers"]
     assert metrics(at)["not run yet"] == 0
-    assert (
-        len(private_store.has([m.key for c in CLAIMS["EG1"].comparisons("digits") for m in c.members()])) == 6
+    keys = [m.key for c in CLAIMS["EG1"].comparisons("digits", fast=True) for m in c.members()]
+    assert len(private_store.has(keys)) == len(keys)
+
+
+def test_robustness_map_button_fills_every_dataset(app_test, private_store, monkeypatch):
+    """ "Run every claim on every bundled dataset" on one claim x two datasets: each cell gets a
+    verdict with its tooltip numbers, and stored cells are skipped on a second click."""
+    import core.claims
+    import ui.claims_block
+    import ui.claims_overview
+
+    few = {"VG1": CLAIMS["VG1"]}
+    datasets = ("digits", "wine")
+    for module in (core.claims, ui.claims_overview):
+        monkeypatch.setattr(module, "CLAIMS", few)
+    for module in (core.claims, ui.claims_overview, ui.claims_block):
+        monkeypatch.setattr(module, "MAP_DATASETS", datasets)
+    at = app_test(PAGE).run()
+    assert {c["verdict"] for c in _cells(at)} == {"not run"}
+    at.button(key="claims.fill_map").click().run()
+    assert not at.exception, at.exception
+    cells = _cells(at)
+    assert {c["dataset"] for c in cells} == set(datasets)
+    assert all(c["verdict"] in ("holds", "does not hold", "inconclusive") for c in cells), cells
+    assert all(SIG3.match(c["p"]) and c["seeds"] and c["effect"] for c in cells)
+    tooltip = {t["field"] for t in map_spec(at)["encoding"]["tooltip"]}
+    assert {"effect", "interval", "p", "seeds"} <= tooltip
+    stored = len(
+        private_store.has(
+            [m.key for d in datasets for c in CLAIMS["VG1"].comparisons(d, fast=True) for m in c.members()]
+        )
     )
+    again = app_test(PAGE).run()
+    again.button(key="claims.fill_map").click().run()  # nothing left to train
+    assert not again.exception and {c["verdict"] for c in _cells(again)} == {c["verdict"] for c in cells}
+    assert stored == 2 * CLAIMS["VG1"].comparisons("digits", fast=True)[0].n_members
+
+
+def _cells(at) -> list[dict]:
+    """The map's rows: inline in the spec, or as Streamlit sends them, Arrow tables beside it."""
+    element = map_element(at)
+    inline = [row for rows in json.loads(element.proto.spec).get("datasets", {}).values() for row in rows]
+    sent = [
+        row for d in element.proto.datasets for row in pa.ipc.open_stream(d.data.data).read_all().to_pylist()
+    ]
+    return inline + sent

@@ -121,9 +121,22 @@ def test_keyboard_picker_overlays_too(app_test, stored, trained):
                       f"{trained[3].key[:8]} · learning_rate=0.1, seed=1"]  # fmt: skip
 
 
-def test_delete_asks_first_then_deletes(app_test, stored, trained):
+ADMIN_SECRET = "correct horse battery staple"
+
+
+def sign_in(at, secret: str = ADMIN_SECRET):
+    at.text_input(key="history.token").input(secret)
+    return at.button(key="history.signin").click().run()
+
+
+@pytest.fixture
+def admin(monkeypatch):
+    monkeypatch.setenv("WHATIF_ADMIN_TOKEN", ADMIN_SECRET)
+
+
+def test_delete_asks_first_then_deletes(app_test, stored, trained, admin):
     gone = trained[1].key
-    at = app_test(PAGE).run()
+    at = sign_in(app_test(PAGE).run())
     assert at.button(key="history.delete").disabled  # nothing selected
     at.multiselect(key="history.pick").select(gone).run()
     at.button(key="history.delete").click().run()
@@ -140,6 +153,61 @@ def test_delete_asks_first_then_deletes(app_test, stored, trained):
     assert any("Deleted 1 run(s)" in s.value for s in at.success)
     assert gone not in set(at.dataframe[0].value["key"])
     assert at.multiselect(key="history.pick").value == []
+
+
+def test_without_the_admin_secret_nobody_deletes_other_sessions_runs(app_test, stored, trained, admin):
+    """Issue 13 defect 2: an anonymous session that selects every run is offered no delete."""
+    at = app_test(PAGE).run()
+    at.multiselect(key="history.pick").set_value([r.key for r in trained]).run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "history.delete"]
+    assert any("only the admin can delete" in c.value for c in at.caption)
+    at = sign_in(at, "wrong secret")
+    assert any("not the admin secret" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "history.delete"] and stored.count() == 4
+
+
+def test_a_session_may_discard_its_own_runs(app_test, stored, trained):
+    from core.store import set_owner
+
+    mine = trained[0].key
+    set_owner("this-session")
+    stored.put(trained[0])  # stored by "this-session"
+    set_owner(None)
+    at = app_test(PAGE)
+    at.session_state["session_id"] = "this-session"
+    at.run()
+    at.multiselect(key="history.pick").set_value([r.key for r in trained]).run()
+    assert at.button(key="history.delete").label.startswith("🗑️ Delete 1 of your own")
+    at.button(key="history.delete").click().run()
+    at.button(key="history.yes").click().run()
+    assert not at.exception
+    assert stored.has([r.key for r in trained]) == {r.key for r in trained[1:]}
+    assert set(stored.trash()["key"]) == {mine}
+
+
+def test_the_admin_restores_deleted_runs_from_the_trash(app_test, stored, trained, admin):
+    gone = trained[2].key
+    stored.delete([gone])
+    at = sign_in(app_test(PAGE).run())
+    at.multiselect(key="history.restore").set_value([gone]).run()
+    at.button(key="history.restore_btn").click().run()
+    assert not at.exception
+    assert any("Restored 1 run(s)" in s.value for s in at.success)
+    assert stored.count() == 4 and stored.trash().empty
+
+
+def test_select_all_respects_the_filters(app_test, stored, trained):
+    """Issue 11 item 3: the picker offers (so "Select all" selects) only the runs shown."""
+    other = trained[0].experiment.__class__(**{**trained[0].experiment.to_dict(), "dataset": "wine"})
+    from core.results import RunResult
+
+    stored.put(RunResult(other, dict(trained[0].summary), dict(trained[0].frames)))
+    at = app_test(PAGE).run()
+    assert len(at.multiselect(key="history.pick").options) == 5
+    at.multiselect(key="history.dataset").set_value(["wine"]).run()
+    assert not at.exception
+    assert len(at.multiselect(key="history.pick").options) == 1
 
 
 def test_history_never_imports_tensorflow(stored):

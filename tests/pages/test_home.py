@@ -2,6 +2,8 @@
 
 import json
 
+from ui.labels import short
+
 
 def test_home_renders_quick_what_if_and_replays(app_test):
     at = app_test("pages/home.py").run()
@@ -16,6 +18,6 @@ def test_home_renders_quick_what_if_and_replays(app_test):
     assert not at.exception
     assert at.get("vega_lite_chart")
     table = at.dataframe[0].value
-    assert list(table["variant"]) == ["batch_size=16", "batch_size=64"]
+    assert list(table["variant"]) == [short("batch_size=16"), short("batch_size=64")]
     again = app_test("pages/home.py").run()  # a new session: everything replays from the store
     assert not again.exception and again.get("vega_lite_chart")

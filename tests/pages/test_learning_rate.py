@@ -4,17 +4,10 @@ a new session replays, the range test and "Train at these" work, and a claim get
 import json
 
 from core.topics.lr import STATUSES
+from tests.app_helpers import specs, submit
+from ui.labels import short
 
 PAGE = "pages/learning_rate.py"
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def submit(at, label: str):
-    """The form submit button with this label (AppTest lists them among the buttons)."""
-    return next(b for b in at.button if b.label == label)
 
 
 def test_defaults_render_classified_sweep(app_test):
@@ -38,7 +31,11 @@ def test_changed_sweep_runs(app_test):
     status = next(
         d.value for d in at.dataframe if "status" in d.value.columns and "diverged" in d.value.columns
     )
-    assert list(status["variant"]) == ["learning_rate=0.01", "learning_rate=0.1", "learning_rate=30"]
+    assert list(status["variant"]) == [
+        short("learning_rate=0.01"),
+        short("learning_rate=0.1"),
+        short("learning_rate=30"),
+    ]
     assert "diverged" in status["status"].iloc[-1]  # lr=30 blows up on any of our datasets
 
 
@@ -57,7 +54,9 @@ def test_range_test_and_train_at_the_suggestion(app_test):
     assert finder, "the loss-vs-LR chart"
     layers = [m for s in finder for m in s.get("layer", [])]
     marks = {m["mark"]["type"] if isinstance(m["mark"], dict) else m["mark"] for m in layers if "mark" in m}
-    assert {"rule", "text", "point"} <= marks  # suggestion rules + labels, the stop square
+    assert {"rule", "point"} <= marks  # suggestion rules and markers, the stop square
+    legend = [m["encoding"]["shape"] for m in layers if "shape" in m.get("encoding", {})]
+    assert legend and legend[0]["title"] == "suggestion"  # suggestions labelled in a legend, not on top
     assert any("slope" in json.dumps(s) for s in specs(at))  # the derivative panel
     suggestions = next(d.value for d in at.dataframe if "steepest" in d.value.columns)
     assert len(suggestions) == 2 and {"valley", "minimum"} <= set(suggestions.columns)  # vs batch norm

@@ -4,19 +4,10 @@ loss; a claim gets a verdict."""
 
 import json
 
+from tests.app_helpers import specs, submit, table_with
+from ui.labels import short
+
 PAGE = "pages/optimizers.py"
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-
-
-def submit(at, label: str):
-    return next(b for b in at.button if b.label == label)
-
-
-def sandbox_table(at):
-    return next(d.value for d in at.dataframe if "steps_to_tol" in d.value.columns)
 
 
 def test_defaults_render_sandbox_and_network(app_test):
@@ -26,17 +17,17 @@ def test_defaults_render_sandbox_and_network(app_test):
     assert '"optimizer"' in text and '"x0' in text  # contour map with the optimizers' paths
     assert '"beta' in text and '"rate' in text  # the (α, β) stability map
     assert '"momentum' in text and "train_loss" in text  # the real network's curves
-    table = sandbox_table(at)
+    table = table_with(at, "steps_to_tol")
     assert {"sgd", "momentum", "nesterov", "rmsprop", "adam", "momentum at α*, β*"} == set(table["optimizer"])
     assert any("Closed forms" in m.value for m in at.markdown)
-    assert any(c.value.startswith("9 runs ·") for c in at.caption)
+    assert any(c.value.startswith("9 runs on ") for c in at.caption)  # the replay caption names the data
 
 
 def test_sandbox_slider_and_changed_comparison(app_test):
     at = app_test(PAGE).run()
-    before = sandbox_table(at)
+    before = table_with(at, "steps_to_tol")
     at.select_slider(key="optimizers.kappa").set_value(200).run()
-    after = sandbox_table(at)
+    after = table_with(at, "steps_to_tol")
     assert not at.exception and not before.equals(after)  # a harder ravine, other numbers
     at.text_input(key="optimizers.values0").input("0, 0.95")
     at.number_input(key="optimizers.seeds").set_value(2)
@@ -45,7 +36,7 @@ def test_sandbox_slider_and_changed_comparison(app_test):
     summary = next(
         d.value for d in at.dataframe if "diverged" in d.value.columns and "seeds" in d.value.columns
     )
-    assert list(summary["variant"]) == ["momentum=0", "momentum=0.95"]
+    assert list(summary["variant"]) == [short("momentum=0"), short("momentum=0.95")]
     again = app_test(PAGE).run()  # a new session: the default comparison replays
     assert not again.exception
     assert any("9 of 9 runs replayed from the store" in c.value for c in again.caption)

@@ -4,11 +4,10 @@ table, and a claim gets a verdict."""
 
 import json
 
+from tests.app_helpers import specs
+from ui.labels import short
+
 PAGE = "pages/weight_decay.py"
-
-
-def specs(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
 def test_defaults_render_and_replay(app_test):
@@ -30,7 +29,7 @@ def test_changed_sweep_runs(app_test):
     summary = next(
         d.value for d in at.dataframe if "diverged" in d.value.columns and "seeds" in d.value.columns
     )
-    assert list(summary["variant"]) == ["weight_decay=0", "weight_decay=0.1"]
+    assert list(summary["variant"]) == [short("weight_decay=0"), short("weight_decay=0.1")]
 
 
 def test_grids_and_decoupled_vs_l2(app_test):

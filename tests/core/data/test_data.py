@@ -27,6 +27,7 @@ from core.data import (
     data_dir,
     load_dataset,
     make_split,
+    noisy_labels,
     register_csv,
 )
 from core.spec import CSV_PREFIX, TOY_DATASETS
@@ -349,3 +350,49 @@ def test_csv_size_cap() -> None:
 def test_unknown_upload_asks_to_upload_again(name: str) -> None:
     with pytest.raises(DataUnavailable, match="upload the CSV again"):
         load_dataset(name)
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+def test_label_noise_changes_that_share_of_training_labels_only(fraction: float) -> None:
+    ds = load_dataset("digits")
+    split = make_split(ds, 600, 0.3, seed=0)
+    y = noisy_labels(ds, split, fraction, seed=0)
+    wrong = y[split.train_idx] != ds.y[split.train_idx]
+    assert wrong.sum() == round(fraction * len(split.train_idx))  # a replaced label is always wrong
+    np.testing.assert_array_equal(y[split.val_idx], ds.y[split.val_idx])  # validation untouched
+    assert set(np.unique(y)) <= set(range(ds.n_classes))
+    np.testing.assert_array_equal(y, noisy_labels(ds, split, fraction, seed=0))  # from the seed alone
+    assert (y != noisy_labels(ds, split, fraction, seed=1)).any()
+
+
+def test_label_noise_off_and_regression_targets() -> None:
+    ds = load_dataset("digits")
+    split = make_split(ds, 300, 0.2, seed=0)
+    np.testing.assert_array_equal(noisy_labels(ds, split, 0.0, seed=0), ds.y)
+    rng = np.random.default_rng(0)
+    reg = Dataset(
+        "r",
+        rng.normal(size=(50, 2)).astype(np.float32),
+        rng.normal(size=50).astype(np.float32),
+        0,
+        ("a", "b"),
+        (),
+    )
+    rsplit = make_split(reg, 50, 0.2, seed=0)
+    y = noisy_labels(reg, rsplit, 0.5, seed=0)
+    assert set(y[rsplit.train_idx]) <= set(
+        reg.y[rsplit.train_idx]
+    )  # a replaced target is another training target
+    np.testing.assert_array_equal(y[rsplit.val_idx], reg.y[rsplit.val_idx])
+
+
+def test_split_seed_is_what_the_split_is_drawn_from() -> None:
+    """The trainer draws the split from Experiment.effective_split_seed: two seeds, one split."""
+    from core.spec import Experiment
+
+    ds = load_dataset("digits")
+    a, b = (Experiment(seed=s, split_seed=5, n_samples=400) for s in (1, 2))
+    sa, sb = (make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed) for e in (a, b))
+    np.testing.assert_array_equal(sa.val_idx, sb.val_idx)
+    own = make_split(ds, 400, 0.2, Experiment(seed=1, n_samples=400).effective_split_seed)
+    assert not np.array_equal(own.val_idx, sa.val_idx)

@@ -56,6 +56,17 @@ def test_classifies_converging_oscillating_and_diverged_from_their_own_numbers()
     assert runs.loc["a|0", "volatility"] < 0.15 < runs.loc["b|0", "volatility"]
 
 
+def test_a_run_collapsed_at_chance_is_diverged_like_on_every_other_page() -> None:
+    """No blow-up, no volatility, but stuck at ln 10: core.results marks it collapsed, and the LR
+    page must not call it converging while the summary tables count it as not trained."""
+    flat = [2.3026] * 200
+    steps, summary = run_frames({"x|0": flat, "y|0": flat}, {"x|0": 2.3026, "y|0": 2.3026})
+    summary["collapsed"] = [True, False]
+    runs = topics_lr.classify_runs(steps, summary).set_index("key")
+    assert runs.loc["x|0", "status"] == "diverged" and "chance" in runs.loc["x|0", "reason"]
+    assert runs.loc["y|0", "status"] == "converging"
+
+
 def test_thresholds_move_the_verdict() -> None:
     rng = np.random.default_rng(2)
     mild = list(np.abs(1.0 + 0.25 * rng.standard_normal(100)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -9,8 +10,6 @@ from core.spec import Experiment
 from core.training import optim
 from core.training.device import tf
 from core.training.schedules import schedule
-
-keras = pytest.importorskip("keras")
 
 KERAS = {
     "sgd": lambda lr, b, **kw: keras.optimizers.SGD(lr, **kw),
@@ -30,8 +29,10 @@ def ours(name, w0, grads, lr, beta, clipnorm=0.0, clipvalue=0.0, wd=0.0):
     lr_v, beta_v = tf.constant([lr]), tf.constant([beta])
     for g in grads:
         g = tf.constant(g[None])
-        (g,), _ = optim.clip([g], [optim.member_norm(g)], tf.constant([clipnorm]), tf.constant([clipvalue]),
-                             clipnorm > 0, clipvalue > 0)  # fmt: skip
+        norms = [optim.member_norm(g)]
+        (g,), _ = optim.clip(
+            [g], norms, tf.constant([clipnorm]), tf.constant([clipvalue]), clipnorm > 0, clipvalue > 0
+        )
         w = w - w * wd * lr
         powers = (powers[0] * beta_v, powers[1] * optim.ADAM_BETA_2)
         w, slots = optim.update(name, w, g, slots, lr_v, beta_v, powers)
@@ -60,8 +61,8 @@ def test_three_steps_match_keras(name, extra):
     if name == "adamw" and "weight_decay" not in kw:
         kw["weight_decay"] = 0.0  # AdamW's default is 0.004; our knob says exactly what it is
     expected = theirs(name, w0, grads, 0.1, 0.9, **kw)
-    got = ours(name, w0, grads, 0.1, 0.9, clipnorm=kw.get("clipnorm", 0.0), clipvalue=kw.get("clipvalue", 0.0),
-               wd=kw.get("weight_decay", 0.0))  # fmt: skip
+    clips = {"clipnorm": kw.get("clipnorm", 0.0), "clipvalue": kw.get("clipvalue", 0.0)}
+    got = ours(name, w0, grads, 0.1, 0.9, wd=kw.get("weight_decay", 0.0), **clips)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 

@@ -1,8 +1,6 @@
 """Altair charts of what happens inside the networks of a comparison: per-layer gradient norms,
 weight histograms and sparsity, decision boundaries and the gradient-norm distribution behind a
-clipnorm choice. No Streamlit; same conventions and helpers as ui.charts (colour = variant over
-a stable domain, pandas aggregation under MAX_ROWS rows, "no data yet" for an empty frame).
-Faceted charts get a fixed panel width: Vega-Lite cannot stretch facets to a container.
+clipnorm choice. Faceted charts get a fixed panel width: Vega-Lite cannot stretch facets.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts import (
+from ui.charts.base import (
     FACET_WIDTH,
     MAX_ROWS,
     Chart,
@@ -25,6 +23,8 @@ from ui.charts import (
     fade,
     finite,
     grid_cells,
+    log_axis,
+    memoized,
     missing,
     pick,
     seed_stats,
@@ -40,6 +40,7 @@ def _layer_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return df.assign(layer_label=df["layer"].map(label)), list(label.values())
 
 
+@memoized
 def layer_heatmap(
     layers: pd.DataFrame, variant_order: Sequence[str] | None = None, max_bins: int = 200, columns: int = 3
 ) -> Chart:
@@ -93,6 +94,7 @@ def layer_heatmap(
     )
 
 
+@memoized
 def layer_ratio(layers: pd.DataFrame, variant_order: Sequence[str] | None = None) -> Chart:
     """First-layer / last-layer gradient norm over steps (log y, geometric mean over seeds): far
     below 1 means the early layers barely learn (vanishing), far above means exploding."""
@@ -128,9 +130,9 @@ def layer_ratio(layers: pd.DataFrame, variant_order: Sequence[str] | None = None
         "seeds:Q",
     ]
     title = "grad norm first / last layer"
-    y = alt.Y("mean:Q", scale=alt.Scale(type="log"), title=title)
+    y = alt.Y("mean:Q", scale=alt.Scale(type="log"), axis=log_axis(), title=title)
     area = base.mark_area().encode(
-        y=alt.Y("lo:Q", scale=alt.Scale(type="log"), title=title),
+        y=alt.Y("lo:Q", scale=alt.Scale(type="log"), axis=log_axis(), title=title),
         y2="hi:Q",
         opacity=fade(p, 0.2, 0.04),
         tooltip=tooltip,
@@ -165,6 +167,7 @@ def _rebin_histograms(df: pd.DataFrame, bins: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+@memoized
 def weight_histograms(
     histograms: pd.DataFrame, variant_order: Sequence[str] | None = None, max_layers: int = 6, bins: int = 30
 ) -> Chart:
@@ -215,6 +218,7 @@ def weight_histograms(
     )
 
 
+@memoized
 def sparsity_bars(weights: pd.DataFrame, variant_order: Sequence[str] | None = None) -> Chart:
     """Share of |w| < 1e-3 per layer at each run's last epoch (diverged runs stop early), mean
     over seeds with a min-max rule: the L1-vs-L2 sparsity claim in one chart."""
@@ -252,6 +256,7 @@ def sparsity_bars(weights: pd.DataFrame, variant_order: Sequence[str] | None = N
     return alt.layer(bars, rule)
 
 
+@memoized
 def decision_boundary(
     boundary: pd.DataFrame,
     points: pd.DataFrame | None = None,
@@ -338,6 +343,7 @@ def decision_boundary(
 
 
 # -- gradients ----------------------------------------------------------------------------------
+@memoized
 def gradient_histogram(
     steps: pd.DataFrame, quantile: float = 0.9, variant_order: Sequence[str] | None = None, bins: int = 40
 ) -> Chart:
@@ -378,7 +384,7 @@ def gradient_histogram(
         )
     data = pd.concat(parts, ignore_index=True)
     base = alt.Chart(data)
-    x = alt.X("bin_start:Q", scale=alt.Scale(type="log"), title="gradient norm per step")
+    x = alt.X("bin_start:Q", scale=alt.Scale(type="log"), axis=log_axis(), title="gradient norm per step")
     bars = (
         base.mark_bar()
         .encode(

@@ -1,0 +1,174 @@
+"""What a stacked training reports, as long-form pandas frames, histograms and a summary per run.
+
+The compiled step returns [steps, K, ...] arrays; here they become rows with a "member" column
+(split off per run by `member_rows`). Pages, claims and the store read these frames, so the
+column names are a contract: steps (per step), layers (per step and layer), epochs, weights (per
+epoch and layer), histograms (final kernels) and the summary dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.spec import Experiment
+
+HIST_BINS = 30
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    """Numbers about the group that every run's summary repeats."""
+
+    layer_names: list[str]
+    steps_per_epoch: int
+    batch: int
+    n_train: int
+    n_val: int
+    n_params: int
+    group_size: int  # real members (padding members are not counted)
+    seconds: float  # wall time of the whole group
+    device: str
+
+
+def step_records(rec: dict, step0: int, epoch: int, lrs, moms, stride: int) -> pd.DataFrame:
+    """One row per member and recorded step (every `stride`-th step, to bound the frame)."""
+    n, k = rec["loss"].shape
+    steps = step0 + np.arange(n)
+    keep = steps % stride == 0
+    return pd.DataFrame(
+        {
+            "member": np.tile(np.arange(k), keep.sum()),
+            "step": np.repeat(steps[keep], k),
+            "epoch": epoch,
+            "loss": rec["loss"][keep].ravel(),
+            "grad_norm": rec["grad_norm"][keep].ravel(),
+            "update_norm": rec["update_norm"][keep].ravel(),
+            "weight_max_abs": rec["weight_max_abs"][keep].ravel(),
+            "clipped": rec["clipped"][keep].ravel(),
+            "lr": lrs[keep].ravel(),
+            "momentum": moms[keep].ravel(),
+            "alive": rec["alive"][keep].ravel(),
+        }
+    )
+
+
+def layer_records(rec: dict, step0: int, epoch: int, stride: int, names: list[str]) -> pd.DataFrame:
+    n, k, n_layers = rec["layer_grad"].shape
+    steps = step0 + np.arange(n)
+    keep = steps % stride == 0
+    m = int(keep.sum())
+    return pd.DataFrame(
+        {
+            "member": np.tile(np.repeat(np.arange(k), n_layers), m),
+            "step": np.repeat(steps[keep], k * n_layers),
+            "epoch": epoch,
+            "layer": np.tile(np.arange(n_layers), m * k),
+            "layer_name": np.tile(np.array(names), m * k),
+            "grad_norm": rec["layer_grad"][keep].ravel(),
+            "alive": np.repeat(rec["alive"][keep].ravel(), n_layers),
+        }
+    )
+
+
+def epoch_records(metrics: dict, epoch: int, lrs, seconds: float) -> pd.DataFrame:
+    k = len(metrics["alive"])
+    return pd.DataFrame(
+        {
+            "member": np.arange(k),
+            "epoch": epoch,
+            "train_loss": metrics["train_loss"],
+            "val_loss": metrics["val_loss"],
+            "train_accuracy": metrics["train_accuracy"],
+            "val_accuracy": metrics["val_accuracy"],
+            "lr": lrs,
+            "seconds": seconds,
+            "alive": metrics["alive"],
+        }
+    )
+
+
+def weight_records(metrics: dict, epoch: int, names: list[str]) -> pd.DataFrame:
+    k, n_layers = metrics["weight_norm"].shape
+    return pd.DataFrame(
+        {
+            "member": np.repeat(np.arange(k), n_layers),
+            "epoch": epoch,
+            "layer": np.tile(np.arange(n_layers), k),
+            "layer_name": np.tile(np.array(names), k),
+            "weight_norm": metrics["weight_norm"].ravel(),
+            "sparsity": metrics["sparsity"].ravel(),
+            "weight_max_abs": metrics["weight_max_abs"].ravel(),
+            "alive": np.repeat(metrics["alive"], n_layers),
+        }
+    )
+
+
+def member_rows(df: pd.DataFrame, i: int) -> pd.DataFrame:
+    """Rows of member i while it was alive: a diverged run stops where it blew up."""
+    rows = df[(df["member"] == i) & df["alive"]]
+    return rows.drop(columns=["member", "alive"]).reset_index(drop=True)
+
+
+def histograms(kernels: list[np.ndarray], i: int, names: list[str]) -> pd.DataFrame:
+    """Kernel weight histograms of member i over its own range of |w|, so a run's histogram does
+    not depend on its group-mates (the charts move counts onto common edges to compare runs)."""
+    parts = []
+    for layer, (w, name) in enumerate(zip(kernels, names)):
+        mine = w[i][np.isfinite(w[i])]
+        edge = float(np.abs(mine).max()) if mine.size else 1.0
+        counts, edges = np.histogram(mine, bins=HIST_BINS, range=(-edge, edge))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "layer": layer,
+                    "layer_name": name,
+                    "bin_start": edges[:-1],
+                    "bin_end": edges[1:],
+                    "count": counts,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def summary(e: Experiment, frames: dict, diverged_step: int, facts: GroupFacts) -> dict:
+    """The run's headline numbers (final values are NaN for a diverged run)."""
+    ep, layers = frames["epochs"], frames["layers"]
+    diverged = diverged_step >= 0
+    last = ep.iloc[-1] if len(ep) and not diverged else None
+
+    def final(col: str) -> float:
+        return float(last[col]) if last is not None else float("nan")
+
+    def layer_grad(name: str) -> float:
+        return float(layers.loc[layers["layer_name"] == name, "grad_norm"].mean())
+
+    weights = frames["weights"]
+    final_w = weights[weights["epoch"] == weights["epoch"].max()] if len(weights) else weights
+    return {
+        "final_train_loss": final("train_loss"),
+        "final_val_loss": final("val_loss"),
+        "final_train_accuracy": final("train_accuracy"),
+        "final_val_accuracy": final("val_accuracy"),
+        "best_val_loss": float(ep["val_loss"].min()) if len(ep) else float("nan"),
+        "best_val_accuracy": float(ep["val_accuracy"].max()) if len(ep) else float("nan"),
+        "diverged": diverged,
+        "diverged_step": diverged_step,
+        "diverged_epoch": diverged_step // facts.steps_per_epoch + 1 if diverged else -1,
+        "epochs_run": int(ep["epoch"].max()) if len(ep) else 0,
+        "grad_norm_first_layer": layer_grad(facts.layer_names[0]),
+        "grad_norm_last_layer": layer_grad(facts.layer_names[-1]),
+        "weight_sparsity": float(final_w["sparsity"].mean()) if len(final_w) else float("nan"),
+        "steps_per_epoch": facts.steps_per_epoch,
+        "batch_size_used": facts.batch,
+        "n_train": facts.n_train,
+        "n_val": facts.n_val,
+        "n_params": facts.n_params,
+        "group_size": facts.group_size,
+        "seconds": facts.seconds / facts.group_size,
+        "group_seconds": facts.seconds,
+        "device": facts.device,
+    }

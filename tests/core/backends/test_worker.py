@@ -1,0 +1,177 @@
+"""The worker backend on real tiny training: same numbers as the local backend, a parent process
+that never maps TensorFlow, a worker that survives a failing job, is replaced after a kill -9
+(finished groups delivered, the next call trains) and recycles between jobs, never mid-job."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core import backends
+from core.backends.worker import WorkerBackend, WorkerCrashed
+from core.data import DataUnavailable
+from core.runner import groups_of
+from core.spec import Comparison, Experiment
+
+ROOT = Path(__file__).resolve().parents[3]
+TINY = Experiment(n_samples=300, width=16, depth=1, epochs=2, dropout=0.1)  # dropout: seeded masks too
+TWO_GROUPS = Comparison.of(TINY, {"width": [8, 16], "learning_rate": [0.01, 0.1]})
+TIMING = ["seconds", "group_seconds"]  # wall time: what differs run to run on any backend
+WORKER_TIMEOUT = 600  # seconds: a fresh worker imports TensorFlow, slow on a loaded 2-core machine
+
+# Trains through the worker in a fresh interpreter (so nothing else in the test session has loaded
+# TensorFlow), then reports what the parent process loaded and the runs it received.
+PARENT_SCRIPT = textwrap.dedent(
+    """
+    import pickle, sys
+    from core.backends.worker import WorkerBackend
+    from core.runner import groups_of
+    from core.spec import Comparison, Experiment
+
+    comparison = pickle.loads(bytes.fromhex(sys.argv[1]))
+    backend = WorkerBackend()
+    runs = backend.train_groups(groups_of(comparison.members()))
+    backend.stop()
+    with open("/proc/self/maps") as maps:
+        mapped = [line.split()[-1] for line in maps if "libtensorflow" in line]
+    out = {"tf_imported": "tensorflow" in sys.modules, "tf_mapped": mapped, "runs": runs}
+    sys.stdout.buffer.write(pickle.dumps(out))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    worker = WorkerBackend()
+    yield worker
+    worker.stop()
+
+
+def test_registered_as_a_backend(monkeypatch):
+    monkeypatch.setenv(backends.BACKEND_ENV, "worker")
+    backends.select(None)
+    assert backends.selected_name() == "worker"
+    assert "worker" in backends.BACKENDS
+
+
+def test_same_numbers_as_local_and_the_parent_never_maps_tensorflow():
+    done = subprocess.run(
+        [sys.executable, "-c", PARENT_SCRIPT, pickle.dumps(TWO_GROUPS).hex()],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=WORKER_TIMEOUT,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    out = pickle.loads(done.stdout)
+    assert not out["tf_imported"]
+    assert out["tf_mapped"] == []
+    from core.backends.local import LocalBackend
+
+    local = LocalBackend().train_groups(groups_of(TWO_GROUPS.members()))
+    for worker_runs, local_runs in zip(out["runs"], local, strict=True):
+        for w, loc in zip(worker_runs, local_runs, strict=True):
+            assert w.key == loc.key
+            for name in TIMING:
+                assert w.summary.pop(name) > 0 and loc.summary.pop(name) > 0
+            assert pickle.dumps(w.summary) == pickle.dumps(loc.summary)  # bit-identical, NaN included
+            assert w.frames.keys() == loc.frames.keys()
+            for name, frame in loc.frames.items():
+                pd.testing.assert_frame_equal(
+                    w.frames[name].drop(columns=TIMING, errors="ignore"),
+                    frame.drop(columns=TIMING, errors="ignore"),
+                    check_exact=True,
+                )
+
+
+def test_progress_on_done_and_member_order(backend):
+    groups = groups_of(TWO_GROUPS.members())
+    progress, done = [], []
+    results = backend.train_groups(
+        groups, lambda g, e, n: progress.append((g, e, n)), on_done=lambda g, runs: done.append((g, runs))
+    )
+    assert [[r.key for r in runs] for runs in results] == [[m.key for m in g] for g in groups]
+    assert progress == [(g, e, TINY.epochs) for g in range(len(groups)) for e in range(1, TINY.epochs + 1)]
+    assert [g for g, _ in done] == list(range(len(groups)))
+
+
+def test_start_brings_the_worker_up_and_traces_in_the_background(backend):
+    warm = groups_of(TWO_GROUPS.members())
+    thread = backend.start(warm)
+    assert backend.warmed.wait(WORKER_TIMEOUT)
+    thread.join(WORKER_TIMEOUT)
+    pid = backend.pid
+    assert pid is not None  # up before any job asked for it
+    progress = []
+    backend.train_groups(warm, lambda g, e, n: progress.append(backend.pid))
+    assert set(progress) == {pid}  # the warmed process trains the job
+
+
+def test_a_job_that_raises_raises_the_same_error_and_the_worker_survives(backend):
+    backend.train_groups([[TINY]])  # make sure a worker is up
+    pid = backend.pid
+    missing = Experiment(dataset="csv:0123456789abcdef", epochs=1)
+    with pytest.raises(DataUnavailable, match="upload the CSV again"):
+        backend.train_groups([[missing]])
+    assert backend.pid == pid
+    assert len(backend.train_groups([[TINY]])[0]) == 1
+
+
+def test_kill_minus_9_mid_job_keeps_finished_groups_and_the_next_call_trains(backend):
+    backend.train_groups([[TINY]])
+    killed_pid = backend.pid
+    # A second group long enough that the kill lands while it trains.
+    long = Experiment(n_samples=1500, width=64, depth=2, epochs=100, batch_size=16)
+    done = []
+
+    def kill_on_second_group(group: int, epoch: int, total: int) -> None:
+        if group == 1 and epoch == 1:
+            os.kill(killed_pid, signal.SIGKILL)
+
+    with pytest.raises(WorkerCrashed, match="SIGKILL"):
+        backend.train_groups([[TINY], [long]], kill_on_second_group, on_done=lambda g, r: done.append(g))
+    assert done == [0]
+    runs = backend.train_groups([[TINY]])
+    assert [r.key for r in runs[0]] == [TINY.key]
+    assert backend.pid not in (None, killed_pid)
+
+
+class Interrupted(Exception):
+    """What a Streamlit rerun raises inside a progress callback (StopException), in miniature."""
+
+
+def test_an_interrupted_caller_cancels_the_job_and_the_worker_stays_up(backend):
+    backend.train_groups([[TINY]])
+    pid = backend.pid
+    long = Experiment(n_samples=1500, width=64, depth=2, epochs=100, batch_size=16)
+
+    def interrupt(group: int, epoch: int, total: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        backend.train_groups([[long]], interrupt)
+    runs = backend.train_groups([[TINY]])  # answers of the cancelled job must not leak into this one
+    assert [r.key for r in runs[0]] == [TINY.key]
+    assert backend.pid == pid
+
+
+def test_recycles_between_jobs_never_mid_job(monkeypatch):
+    monkeypatch.setenv("WHATIF_WORKER_MAX_MB", "1")  # every worker is over the cap after a job
+    worker = WorkerBackend()
+    try:
+        first, second = set(), set()
+        worker.train_groups(groups_of(TWO_GROUPS.members()), lambda *_: first.add(worker.pid))
+        assert len(first) == 1  # both groups trained in the same process
+        worker.train_groups([[TINY]], lambda *_: second.add(worker.pid))
+        assert len(second) == 1 and second.isdisjoint(first)  # the retired worker was replaced
+        assert worker.started >= 2
+    finally:
+        worker.stop()

@@ -1,0 +1,395 @@
+"""Training jobs that outlive a script run: submit, attach, follow progress in a fragment.
+
+Why: training inside a page's script run blocks that session (the page sits in `st.status`),
+and closing the tab loses the progress display. Here Run submits a job that trains in a thread
+of the server process (the arithmetic itself happens in the worker process when the worker
+backend is selected: core.backends.worker), and the page returns at once. A job is keyed by its
+run keys, so a second session asking for the same runs attaches to the running job instead of
+training them again, sees the same progress and gets the same result; a job survives its tab
+closing. The store stays the source of truth: the runner stores every finished group as it
+lands, and a job only keeps what it needs to show progress and hand back the result.
+
+API for pages (ui.run):
+- `submit(comparison, separate=False, again=False) -> Job`: the job for these runs (the running
+  one, a finished one, or a new one); `again=True` replaces a failed or finished job.
+- `job.status` (queued/running/done/failed), `job.progress` (core.runner.Progress),
+  `job.finished` (runs stored so far), `job.result`, `job.error`.
+- `follow(comparison, live=None, separate=False, again=False) -> ComparisonResult | None`: the
+  result when done, else draws `progress_view` (a `st.fragment(run_every=...)` that shows
+  progress, calls `live(runs)` with the finished groups as they land, and reruns the page once
+  when the job is done) and returns None.
+- `start_app_backend()`: once per server process, selects the worker backend unless
+  WHATIF_BACKEND says otherwise and warms it up (core.backends.worker.WorkerBackend.start) with
+  the page defaults listed at the end of this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core.results import ComparisonResult, RunResult
+from core.runner import Progress, run_comparison
+from core.spec import Comparison, Experiment
+from core.store import RunStore, set_owner
+from core.variants import VariantSet
+
+Runnable = Comparison | VariantSet
+RunFn = Callable[..., ComparisonResult]
+LOG = logging.getLogger(__name__)
+POLL_SECONDS = 1.0  # how often a progress view redraws: ETA and epochs move about this fast
+# Finished jobs kept for sessions that attach late or rerun: each holds a ComparisonResult (a few
+# MB of frames at most), and the store can replay any of them anyway once it is forgotten.
+KEEP_FINISHED = 32
+ACTIVE = ("queued", "running")
+CRASHED = (
+    "The training worker stopped during this job ({why}). Groups that had finished are stored; "
+    "press Run again to train the rest."
+)
+
+
+def job_key(comparison: Runnable, separate: bool = False) -> str:
+    """The identity of a job: its run keys (in member order) and whether members train alone."""
+    keys = "|".join(m.key for m in comparison.members())
+    return hashlib.sha256(f"{int(separate)}|{keys}".encode()).hexdigest()[:24]
+
+
+@dataclass
+class Job:
+    """One comparison being trained in a thread; read from any session, written by its thread."""
+
+    key: str
+    comparison: Runnable
+    separate: bool = False
+    status: str = "queued"
+    progress: Progress | None = None
+    finished: list[RunResult] = field(default_factory=list)
+    result: ComparisonResult | None = None
+    error: str | None = None
+    submitted: float = field(default_factory=time.time)
+    ended: float | None = None
+    sessions: int = 1  # how many submissions attached to this job (1 = only its starter)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    thread: threading.Thread | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def report(self, p: Progress) -> None:
+        """The runner's progress callback (called in the job's thread)."""
+        with self.lock:
+            self.status = "running"
+            self.progress = p
+            if p.phase == "stored":
+                self.finished.extend(p.finished)
+
+    def runs(self) -> list[RunResult]:
+        """A copy of the runs finished so far (safe to draw while the job goes on)."""
+        with self.lock:
+            return list(self.finished)
+
+    def fraction(self) -> float:
+        """Share of the job done, from its groups and epochs (0 while queued)."""
+        p = self.progress
+        if self.status == "done":
+            return 1.0
+        if p is None or p.groups == 0:
+            return 0.0
+        within = p.epoch / p.epochs if p.phase == "training" and p.epochs else float(p.phase == "stored")
+        return min(1.0, (p.group - 1 + within) / p.groups)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (tests, the CLI); True if it did."""
+        thread = self.thread
+        if thread is not None:
+            thread.join(timeout)
+        return not self.active
+
+
+def failure_text(err: BaseException) -> str:
+    """What a page says about a failed job: no server paths (ui.text.public_error)."""
+    from core.backends.worker import WorkerCrashed
+    from ui.text import public_error
+
+    if isinstance(err, WorkerCrashed):
+        why = str(err).removeprefix("the training worker stopped (").split(")")[0]
+        return CRASHED.format(why=why)
+    if isinstance(err, ValueError):  # bad data, spec limits: the message is for the visitor
+        return public_error(err)
+    return f"Training failed ({type(err).__name__}); the log has the details. Press Run again to retry."
+
+
+class JobRegistry:
+    """Jobs by key; one thread per job; finished ones kept for KEEP_FINISHED more submissions."""
+
+    def __init__(self, store: Callable[[], RunStore | None], run: RunFn = run_comparison) -> None:
+        self.store, self.run = store, run
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def submit(
+        self, comparison: Runnable, separate: bool = False, again: bool = False, owner: str | None = None
+    ) -> Job:
+        """The job for these runs: the running one (attach), the finished one (unless `again`),
+        or a new one started now. `owner` (a session id) owns the runs the new job stores."""
+        key = job_key(comparison, separate)
+        with self.lock:
+            job = self.jobs.get(key)
+            if job is not None and (job.active or not again):
+                job.sessions += 1
+                self.jobs.move_to_end(key)
+                return job
+            job = Job(key, comparison, separate)
+            self.jobs[key] = job
+            self._forget_old()
+        job.thread = threading.Thread(
+            target=self._train, args=(job, owner), name=f"whatif-job-{key[:8]}", daemon=True
+        )
+        job.thread.start()
+        return job
+
+    def get(self, key: str) -> Job | None:
+        with self.lock:
+            return self.jobs.get(key)
+
+    def active(self) -> list[Job]:
+        with self.lock:
+            return [job for job in self.jobs.values() if job.active]
+
+    def _forget_old(self) -> None:
+        finished = [k for k, job in self.jobs.items() if not job.active]
+        for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self.jobs[key]
+
+    def _train(self, job: Job, owner: str | None) -> None:
+        """The job's thread: the runner does replay, locks, the slot queue and storing."""
+        set_owner(owner)
+        try:
+            result = self.run(job.comparison, self.store(), job.report, separate=job.separate)
+        except Exception as err:  # shown on the page; the traceback goes to the log
+            LOG.exception("training job %s failed", job.key)
+            with job.lock:
+                job.status, job.error, job.ended = "failed", failure_text(err), time.time()
+            return
+        with job.lock:
+            job.result, job.status, job.ended = result, "done", time.time()
+
+
+# -- Streamlit side ---------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, scope="global")
+def registry() -> JobRegistry:
+    """One registry per server process, shared by every session."""
+    from ui.state import store
+
+    runs = store()  # resolved here, in a script thread: job threads have no script context
+    return JobRegistry(lambda: runs)
+
+
+def submit(comparison: Runnable, separate: bool = False, again: bool = False) -> Job:
+    """The job for these runs (attach, reuse or start); runs it stores belong to this session."""
+    from ui.state import session_id
+
+    return registry().submit(comparison, separate, again, owner=session_id())
+
+
+def follow(
+    comparison: Runnable,
+    live: Callable[[list[RunResult]], None] | None = None,
+    separate: bool = False,
+    again: bool = False,
+) -> ComparisonResult | None:
+    """The job's result when it is done; otherwise its live progress view, and None."""
+    job = submit(comparison, separate, again)
+    if job.status == "done":
+        return job.result
+    progress_view(job.key, live)
+    return None
+
+
+def status_text(job: Job) -> str:
+    """One line on where a job is: queued behind others, training (group, epoch, ETA), storing."""
+    p = job.progress
+    if p is None:
+        return "Queued: training starts in a moment…"
+    if p.phase == "waiting":
+        return f"Waiting for {max(p.ahead, 1)} training(s) ahead of this one (one at a time on this machine)…"
+    if p.phase == "training":
+        eta = f" · about {p.eta:.0f} s left in this group" if p.eta is not None else ""
+        return f"Group {p.group} of {p.groups} ({p.runs} run(s) stacked): epoch {p.epoch}/{p.epochs}{eta}"
+    return f"Group {p.group} of {p.groups} stored."
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def progress_view(key: str, live: Callable[[list[RunResult]], None] | None = None) -> None:
+    """A job's progress, redrawn every POLL_SECONDS without rerunning the page; the finished
+    groups drawn by `live` as they land. When the job ends the whole page reruns once (it then
+    gets the result from `follow`); a failed job says why and offers Run again."""
+    job = registry().get(key)
+    if job is None:
+        st.info("This training is no longer tracked (the server restarted): press Run again.")
+        return
+    if job.status == "done":
+        st.rerun(scope="app")
+    if job.status == "failed":
+        st.error(job.error or "Training failed.")
+        if st.button("Run again", key=f"jobs.again.{key}", icon="🔁"):
+            registry().submit(job.comparison, job.separate, again=True)
+            st.rerun(scope="app")
+        return
+    st.progress(job.fraction(), text=status_text(job))
+    if job.sessions > 1:
+        st.caption("Another session asked for the same runs: they train once, for both of you.")
+    runs = job.runs()
+    if live is not None and runs:
+        live(runs)
+
+
+@st.cache_resource(show_spinner=False, scope="global")
+def start_app_backend() -> str:
+    """Once per server process: train in the worker unless WHATIF_BACKEND chose a backend, and
+    start the worker now, tracing every page default's shapes (below) in the background.
+    Returns the backend name in use."""
+    from core import backends
+    from core.backends.worker import WorkerBackend
+
+    if not os.environ.get(backends.BACKEND_ENV, "").strip():
+        backends.select("worker")  # the CLI keeps `local`: only the app calls this
+    name = backends.selected_name()
+    if name == "worker":
+        worker: WorkerBackend = backends.get()  # type: ignore[assignment]
+        worker.start()  # the process and its TensorFlow import, now
+
+        def trace_defaults() -> None:  # builds datasets (scikit-learn): not in a visitor's run
+            worker.start(warm_groups())
+
+        threading.Thread(target=trace_defaults, name="whatif-warm", daemon=True).start()
+    return name
+
+
+# -- warm start --------------------------------------------------------------------------------------
+# Each topic page's default comparison, rebuilt here with the helpers the pages use. Why a list:
+# pages build their presets in the script body (next to st.* calls), so they cannot be imported
+# without running them. A page whose default changes here too late only loses its warm start (the
+# builder is skipped if it fails); tests/ui/test_jobs.py checks every builder still builds.
+# Order: least visited first, because the trainer keeps the last few traced shapes (an LRU) and
+# the home page and the first topics should be the ones still traced when visitors arrive.
+def _preset(baseline, vary=None, seeds: int = 3) -> Comparison:
+    from ui.builder import Preset
+
+    return Preset(baseline, dict(vary or {}), seeds).comparison()
+
+
+def _wide_deep() -> Runnable:
+    from core.data import load_dataset
+    from core.topics.gradients import equal_budget, expand, pair_changes
+    from ui.sections.wide_deep import DEPTHS_DEFAULT, WIDE_DEFAULT
+
+    preset = _preset(
+        Experiment(dataset="spiral", n_samples=400, epochs=30, optimizer="adam", learning_rate=0.01), seeds=2
+    )
+    b = preset.baseline
+    ds = load_dataset(b.dataset, b.n_samples, b.noise)
+    outputs = 1 if ds.is_regression else ds.n_classes
+    pairs = equal_budget(WIDE_DEFAULT, DEPTHS_DEFAULT, ds.n_features, outputs)
+    return expand(preset, pair_changes(pairs), baseline=None)[0]
+
+
+def _exploding() -> Runnable:
+    from core.topics.gradients import expand, fixes
+
+    blows_up = Experiment(
+        activation="leaky_relu",
+        depth=6,
+        width=32,
+        init="normal_large",
+        learning_rate=0.01,
+        batch_size=64,
+        epochs=5,
+    )
+    preset = _preset(blows_up, seeds=2)
+    return expand(preset, fixes(preset.baseline))[0]
+
+
+def _regularization() -> Runnable:
+    from core.topics.regularization import regularization_set
+
+    base = _preset(
+        Experiment(n_samples=300, width=128, depth=2, epochs=30, batch_size=32, learning_rate=0.02)
+    )
+    return regularization_set(base.baseline, 1e-3, 3e-3, 0.3, 3)
+
+
+def _batch_size() -> Runnable:
+    from core.topics.regularization import full_batch
+
+    base = Experiment(
+        n_samples=1000, width=32, depth=1, epochs=8, optimizer="sgd", learning_rate=0.05, batch_size=32
+    )
+    return _preset(base, {"batch_size": (8, 32, 128, full_batch(base.n_samples, base.val_fraction))}, seeds=5)
+
+
+def _weight_decay() -> Runnable:
+    from ui.sections.weight_decay import DEFAULT_WEIGHT_DECAYS
+
+    return _preset(Experiment(n_samples=600, epochs=30), {"weight_decay": DEFAULT_WEIGHT_DECAYS}, seeds=2)
+
+
+PAGE_DEFAULTS: dict[str, Callable[[], Runnable]] = {
+    "wide_deep": _wide_deep,
+    "regularization": _regularization,
+    "weight_decay": _weight_decay,
+    "exploding": _exploding,
+    "batch_norm": lambda: _preset(
+        Experiment(n_samples=1000, depth=3, width=64, epochs=10, learning_rate=0.01),
+        {"batch_norm": ("none", "before", "after")},
+    ),
+    "batch_size": _batch_size,
+    "vanishing": lambda: _preset(
+        Experiment(width=32, depth=10, epochs=3), {"activation": ("sigmoid", "relu")}, 2
+    ),
+    "optimizers": lambda: _preset(
+        Experiment(width=32, batch_size=64, epochs=12), {"momentum": (0.0, 0.5, 0.9)}
+    ),
+    "learning_rate": lambda: _preset(
+        Experiment(width=32, batch_size=64, epochs=12),
+        {"learning_rate": (0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 1.0)},
+        seeds=2,
+    ),
+    "home": lambda: _preset(Experiment(epochs=10), {"learning_rate": ("0.001", "0.01", "0.1", "1")}, seeds=2),
+}
+
+
+def page_defaults() -> dict[str, Runnable]:
+    """Every page default that still builds (a failing builder is logged and left out)."""
+    out = {}
+    for page, build in PAGE_DEFAULTS.items():
+        try:
+            out[page] = build()
+        except Exception:
+            LOG.exception("warm start: the default of page %r did not build", page)
+    return out
+
+
+def warm_groups() -> list[list]:
+    """The stacked groups the page defaults train on an empty store (what the worker traces),
+    each network shape once, in PAGE_DEFAULTS order."""
+    from core.runner import groups_of
+
+    seen, out = set(), []
+    for comparison in page_defaults().values():
+        members = list({m.key: m for m in comparison.members()}.values())
+        for group in groups_of(members):
+            ident = tuple(m.key for m in group)
+            if ident not in seen:
+                seen.add(ident)
+                out.append(group)
+    return out
