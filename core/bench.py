@@ -21,33 +21,6 @@ BENCH = Experiment(
 LRS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
-def _keras_fit_seconds(e: Experiment) -> float:
-    import keras
-
-    from core.data import load_dataset, make_split
-    from core.training.device import tf  # noqa: F401  (quiet TF before keras loads)
-
-    ds = load_dataset(e.dataset, e.n_samples, e.noise)
-    split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
-
-    def part(idx):
-        return ((ds.x[idx] - split.mean) / split.std).astype("float32"), ds.y[idx]
-
-    (x, y), (xv, yv) = part(split.train_idx), part(split.val_idx)
-    keras.utils.set_random_seed(e.seed)
-    layers = [keras.Input((ds.n_features,))]
-    layers += [keras.layers.Dense(e.width, activation=e.activation) for _ in range(e.depth)]
-    model = keras.Sequential([*layers, keras.layers.Dense(ds.n_classes)])
-    model.compile(
-        optimizer=keras.optimizers.SGD(e.learning_rate, momentum=e.momentum),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=e.batch_size, epochs=e.epochs, validation_data=(xv, yv), verbose=0)
-    return time.perf_counter() - start
-
-
 def _stacked_seconds(members: list[Experiment]) -> float:
     from core.runner import train
 
@@ -59,11 +32,12 @@ def _stacked_seconds(members: list[Experiment]) -> float:
 def run(epochs: int = BENCH.epochs, sizes: tuple[int, ...] = (1, 8, 32)) -> dict[str, float]:
     """Measure and return the figures (also printed by main())."""
     from core.training.device import tf
+    from core.training.keras_baseline import keras_fit_seconds
 
     tf.reduce_sum(tf.ones((8, 8)))  # TensorFlow start-up is paid here, by neither side
     base = dataclasses.replace(BENCH, epochs=epochs)
     comparison = Comparison.of(base, {"learning_rate": LRS})
-    fit = _keras_fit_seconds(dataclasses.replace(base, learning_rate=0.01))
+    fit = keras_fit_seconds(dataclasses.replace(base, learning_rate=0.01))
     stacked = _stacked_seconds(comparison.members())
     figures = {
         "keras_fit_1_variant_s": fit,

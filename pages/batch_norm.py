@@ -4,29 +4,15 @@ import streamlit as st
 
 from core.measures import with_gaps as gaps
 from core.spec import Comparison, Experiment
-from core.topics.regularization import (
-    epochs_to_target,
-    init_spread,
-    lr_stability,
-    stable_edges,
-    target_table,
-)
+from core.topics.regularization import init_spread, lr_stability, stable_edges
 from ui import charts, claims_block, panels
-from ui.builder import Preset, comparison_builder
+from ui.builder import Preset
 from ui.cache import memoized
-from ui.run import auto, groups, on_demand
-from ui.state import setup
+from ui.run import built, groups, on_demand, stacked_note
+from ui.sections.batch_norm import accuracy_target_table, epochs_to_accuracy
+from ui.state import page
 
-# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
-# of a stored page does not recompute them.
-epochs_to_target = memoized(epochs_to_target)
-target_table = memoized(target_table)
-lr_stability = memoized(lr_stability)
-stable_edges = memoized(stable_edges)
-init_spread = memoized(init_spread)
-
-setup("Batch normalization", "⚖️")
-st.title("⚖️ Batch normalization")
+page("Batch normalization", "⚖️")
 st.markdown(
     "Batch normalization rescales a layer's values over each mini-batch to zero mean and unit "
     "variance, then lets the network learn its own scale and shift "
@@ -39,6 +25,9 @@ st.markdown(
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
 )
 PLACES = ("none", "before", "after")
+lr_stability = memoized(lr_stability)
+stable_edges = memoized(stable_edges)
+init_spread = memoized(init_spread)
 # A plain SGD-with-momentum net three layers deep at a modest LR: deep and slow enough for BN to
 # have something to fix, small enough that its three structural variants train in seconds.
 PRESET = Preset(
@@ -46,23 +35,20 @@ PRESET = Preset(
     {"batch_norm": PLACES},
     seeds=3,
 )
-comparison, clicked = comparison_builder(
-    "batch_norm", PRESET, knobs=("activation", "depth", "learning_rate", "epochs")
-)
-result = auto(comparison, "batch_norm", clicked, PRESET.comparison())
+comparison, result = built("batch_norm", PRESET, ("activation", "depth", "learning_rate", "epochs"))
 base = comparison.baseline
 
 if result is not None:
     panels.standard(result, "batch_norm", metric="val_accuracy")
     target = st.slider("target validation accuracy", 0.5, 0.99, 0.9, 0.01, key="batch_norm.target")
-    per_run = epochs_to_target(result.frame("epochs"), target)
+    per_run = epochs_to_accuracy(result.frame("epochs"), target)
     st.markdown(f"**Epochs to {target:.0%} validation accuracy** (every seed that got there)")
     if per_run["reached"].any():
         panels.chart(charts.final_metric(per_run, "epochs_to_target", result.variant_order()))
     else:
         st.info(f"No run reached {target:.0%} validation accuracy: lower the target or train longer.")
     panels.table(
-        target_table(per_run, result.variant_order()),
+        accuracy_target_table(per_run, result.variant_order()),
         {"mean_epochs": "%.1f", "fastest": "%d", "slowest": "%d"},
         {"mean_epochs": "mean epochs", "reached": "seeds that reached it"},
     )
@@ -79,9 +65,9 @@ if placed is not None:
     summary, order = placed.summary(), placed.variant_order()
     panels.chart(charts.curves(placed.frame("epochs"), "val_accuracy", "epoch", summary, order))
     panels.chart(charts.metric_vs_knob(summary, "batch_norm", "final_val_loss", color_by="activation"))
-    per_run = epochs_to_target(placed.frame("epochs"), 0.9)
+    per_run = epochs_to_accuracy(placed.frame("epochs"), 0.9)
     panels.table(
-        target_table(per_run, order),
+        accuracy_target_table(per_run, order),
         {"mean_epochs": "%.1f"},
         {"mean_epochs": "epochs to 90%"},
     )
@@ -94,7 +80,7 @@ swept = on_demand(
     sweep,
     "batch_norm.lr",
     "Run the LR sweep",
-    f"{sweep.n_members} runs in {groups(sweep)} stacked models: learning rates {', '.join(f'{r:g}' for r in RATES)}.",
+    stacked_note(sweep, "learning rates " + ", ".join(f"{r:g}" for r in RATES)),
 )
 if swept is not None:
     stability = lr_stability(swept.summary(), swept.frame("steps"))
@@ -114,7 +100,7 @@ started = on_demand(
     inits,
     "batch_norm.init",
     "Run the init comparison",
-    f"{inits.n_members} runs in {groups(inits)} stacked models: {', '.join(INITS)}.",
+    stacked_note(inits, ", ".join(INITS)),
 )
 if started is not None:
     summary = started.summary()
@@ -127,12 +113,7 @@ if started is not None:
 
 st.subheader("BN vs dropout vs both: the generalization gap")
 mixes = Comparison.of(base, {"batch_norm": ("none", "before"), "dropout": (0.0, 0.3)}, seeds=3)
-mixed = on_demand(
-    mixes,
-    "batch_norm.dropout",
-    "Run BN × dropout",
-    f"{mixes.n_members} runs in {groups(mixes)} stacked models.",
-)
+mixed = on_demand(mixes, "batch_norm.dropout", "Run BN × dropout", stacked_note(mixes))
 if mixed is not None:
     panels.chart(charts.final_metric(gaps(mixed.summary()), "generalization_gap", mixed.variant_order()))
     panels.replay_caption(mixed)

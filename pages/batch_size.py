@@ -16,17 +16,9 @@ from ui import charts, claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.cache import memoized
 from ui.run import auto, groups
-from ui.state import setup
+from ui.state import page
 
-# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
-# of a stored page does not recompute them.
-batch_table = memoized(batch_table)
-epoch_times = memoized(epoch_times)
-seed_spread = memoized(seed_spread)
-update_norms = memoized(update_norms)
-
-setup("Batch size", "📦")
-st.title("📦 Batch size")
+page("Batch size", "📦")
 st.markdown(
     "A batch is how many examples each gradient step averages over. Small batches take many cheap, "
     "noisy steps per epoch; large ones take few, steadier steps — and, at a fixed learning rate, "
@@ -37,6 +29,10 @@ st.markdown(
     "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
 )
+batch_table = memoized(batch_table)
+epoch_times = memoized(epoch_times)
+seed_spread = memoized(seed_spread)
+update_norms = memoized(update_norms)
 # Each batch size is its own compiled model (a few seconds each on this CPU), so the default
 # network is small and short-lived and 512 is left out (with 800 training rows it is near-full).
 BASE = Experiment(

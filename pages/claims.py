@@ -77,9 +77,10 @@ with counts:
 redraw(rows)
 st.caption(
     "MO1 and MO2 are decided in the optimizer sandbox (a quadratic ravine, no network; MO1 checks a real "
-    "network too), so MO2 needs no stored runs. LR4's preset starts with a short LR range test, so its runs "
-    "are found only after that test has run once in this server process (here or on the learning-rate page). "
-    "RG3 times its runs on this machine each time it runs, so its verdict is kept only until the server restarts."
+    "network too), so MO2 needs no stored runs. LR4 starts with a short learning-rate range test: its verdict "
+    "shows once that test has run since the app started (here or on the Learning rate page). RG3 measures "
+    "training speed on this machine, so its runs are timed anew each time and its verdict lasts until the app "
+    "restarts."
 )
 
 st.subheader("Topic pages")

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.spec import Experiment
+from core.measures import prior_loss as chance_loss
 from core.topics.gradients import (
+    BLOWS_UP,
     CLIP_QUANTILE,
-    chance_loss,
     clip_table,
     detection_table,
     expand,
@@ -16,19 +16,12 @@ from core.topics.gradients import (
 from ui import charts, claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.cache import memoized
-from ui.run import auto
+from ui.run import auto_expanded
 from ui.sections import exploding as sections
 from ui.sections.inputs import data_of, dataset_facts
-from ui.state import setup
-from ui.text import public_error
+from ui.state import page
 
-# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
-# of a stored page does not recompute them.
-detection_table = memoized(detection_table)
-clip_table = memoized(clip_table)
-
-setup("Exploding gradients", "💥")
-st.title("💥 Exploding gradients & clipping")
+page("Exploding gradients", "💥", "💥 Exploding gradients & clipping")
 st.markdown(
     "The mirror image of vanishing gradients: when each layer multiplies the backward signal by more "
     "than one, the gradient grows exponentially with depth, one update throws the weights far away, and "
@@ -42,16 +35,8 @@ st.markdown(
     "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
 )
-# Tuned on digits: every seed blows up within two steps, and clipping lets it train (~70-90% val).
-BLOWS_UP = Experiment(
-    activation="leaky_relu",
-    depth=6,
-    width=32,
-    init="normal_large",
-    learning_rate=0.01,
-    batch_size=64,
-    epochs=5,
-)
+detection_table = memoized(detection_table)
+clip_table = memoized(clip_table)
 PRESET = Preset(BLOWS_UP, {}, seeds=2)
 comparison, clicked = comparison_builder(
     "exploding",
@@ -62,15 +47,12 @@ st.caption(
     "Each remedy is applied to the run above on its own: clipnorm=1 · clipvalue=0.5 (Keras refuses both "
     "at once) · a batch a quarter the size · l2=0.01. Varying a knob above repeats every remedy for each value."
 )
-try:
-    variants, skipped = expand(comparison, fixes(comparison.baseline))
-    default, _ = expand(PRESET.comparison(), fixes(PRESET.comparison().baseline))
-except ValueError as err:
-    st.error(f"Not run: {public_error(err)}")
-    st.stop()
-if skipped:
-    st.caption("Left out: " + "; ".join(skipped))
-result = auto(variants, "exploding", clicked, default)
+result = auto_expanded(
+    "exploding",
+    clicked,
+    lambda: expand(comparison, fixes(comparison.baseline)),
+    lambda: expand(PRESET.comparison(), fixes(PRESET.comparison().baseline)),
+)
 
 if result is not None:
     order, summary = result.variant_order(), result.summary()

@@ -4,13 +4,12 @@ import streamlit as st
 
 from core.spec import Experiment
 from ui import claims_block, panels
-from ui.builder import Preset, comparison_builder
-from ui.run import auto
+from ui.builder import Preset
+from ui.run import built
 from ui.sections import lr_range, lr_sweep
-from ui.state import setup
+from ui.state import page
 
-setup("Learning rate", "📈")
-st.title("📈 Learning rate")
+page("Learning rate", "📈")
 st.markdown(
     "Each update moves the weights by the gradient times the learning rate, so this one number sets "
     "how far every step goes. Too small and the loss creeps down; too large and it bounces around or "
@@ -29,10 +28,9 @@ PRESET = Preset(
     {"learning_rate": (0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 1.0)},
     seeds=2,
 )
-comparison, clicked = comparison_builder(
-    "learning_rate", PRESET, knobs=("learning_rate", "optimizer", "momentum", "batch_size", "width", "epochs")
+comparison, result = built(
+    "learning_rate", PRESET, ("learning_rate", "optimizer", "momentum", "batch_size", "width", "epochs")
 )
-result = auto(comparison, "learning_rate", clicked, PRESET.comparison())
 if result is not None:
     panels.standard(result, "learning_rate", metric="train_loss")
     lr_sweep.sweep_readings(result, "learning_rate")

@@ -5,14 +5,13 @@ import streamlit as st
 
 from core.spec import Experiment
 from ui import claims_block, panels
-from ui.builder import Preset, comparison_builder
-from ui.run import auto
+from ui.builder import Preset
+from ui.run import built
 from ui.sections import optimizers as sections
 from ui.sections.sandbox import sandbox_section
-from ui.state import setup
+from ui.state import page
 
-setup("Optimizers & momentum", "🏃")
-st.title("🏃 Optimizers & momentum")
+page("Optimizers & momentum", "🏃")
 st.markdown(
     "In a long, narrow valley plain gradient descent bounces from wall to wall while creeping along "
     "the floor, and a larger step only makes the bouncing worse. Momentum keeps a running velocity: "
@@ -30,12 +29,9 @@ sandbox_section("optimizers")
 st.header("On a real network")
 # Per-member knob only (momentum; 0 = plain SGD): the 9 runs train as one stacked model.
 PRESET = Preset(Experiment(width=32, batch_size=64, epochs=12), {"momentum": (0.0, 0.5, 0.9)}, seeds=3)
-comparison, clicked = comparison_builder(
-    "optimizers",
-    PRESET,
-    knobs=("optimizer", "momentum", "learning_rate", "lr_schedule", "batch_size", "epochs"),
+comparison, result = built(
+    "optimizers", PRESET, ("optimizer", "momentum", "learning_rate", "lr_schedule", "batch_size", "epochs")
 )
-result = auto(comparison, "optimizers", clicked, PRESET.comparison())
 if result is not None:
     panels.standard(result, "optimizers", metric="train_loss")
     st.subheader("Epochs to a target loss")

@@ -18,15 +18,10 @@ from ui.builder import Preset, comparison_builder
 from ui.cache import memoized
 from ui.run import auto, on_demand
 from ui.sections import regularization as sections
-from ui.state import setup
+from ui.state import page
 from ui.text import public_error
 
-# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
-# of a stored page does not recompute them.
-seed_spread = memoized(seed_spread)
-
-setup("L1, L2 & dropout", "🧲")
-st.title("🧲 L1, L2 & dropout")
+page("L1, L2 & dropout", "🧲")
 st.markdown(
     "A network with far more weights than training examples can memorize them: training loss "
     "goes to zero while validation loss climbs. Penalties on the weights fight that — L1 "
@@ -38,6 +33,7 @@ st.markdown(
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8), "
     "[Keras regularizers](https://keras.io/api/layers/regularizers/)."
 )
+seed_spread = memoized(seed_spread)
 STRENGTHS = (1e-3, 3e-3, 0.3)  # L1, L2, dropout rate
 PRESET = Preset(
     Experiment(n_samples=300, width=128, depth=2, epochs=30, batch_size=32, learning_rate=0.02), seeds=3

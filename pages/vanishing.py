@@ -10,15 +10,9 @@ from ui.cache import memoized
 from ui.run import auto
 from ui.sections.inputs import depth_slider
 from ui.sections.vanishing import vanishing_panel
-from ui.state import setup
+from ui.state import page
 
-# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
-# of a stored page does not recompute them.
-layer_ratios = memoized(layer_ratios)
-vanishing_summary = memoized(vanishing_summary)
-
-setup("Vanishing gradients", "🫥")
-st.title("🫥 Vanishing gradients")
+page("Vanishing gradients", "🫥")
 st.markdown(
     "Backpropagation multiplies one derivative per layer on its way from the loss to the input. A "
     "sigmoid's derivative is at most 0.25, so in a deep sigmoid network the product shrinks layer "
@@ -30,6 +24,8 @@ st.markdown(
     "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
 )
+layer_ratios = memoized(layer_ratios)
+vanishing_summary = memoized(vanishing_summary)
 # Each activation is its own compiled model (a structural knob, ~4 s of compile each here), so the
 # default is the canonical pair, a 10-layer net trained briefly: the picture is clear from the
 # first steps. tanh, leaky_relu and elu are one edit away (see the caption under the builder).

@@ -5,14 +5,13 @@ import streamlit as st
 
 from core.spec import Experiment
 from ui import charts, claims_block, panels
-from ui.builder import Preset, comparison_builder
-from ui.run import auto
+from ui.builder import Preset
+from ui.run import built
 from ui.sections import weight_decay as sections
 from ui.sections.lr_sweep import numeric_knob
-from ui.state import setup
+from ui.state import page
 
-setup("Weight decay", "🪶")
-st.title("🪶 Weight decay")
+page("Weight decay", "🪶")
 st.markdown(
     "Weight decay shrinks every weight a little at each step, pulling the network towards simpler "
     "solutions. The notes say its value has to be tuned, that small datasets and small models want "
@@ -28,12 +27,9 @@ st.markdown(
 PRESET = Preset(
     Experiment(n_samples=600, epochs=30), {"weight_decay": sections.DEFAULT_WEIGHT_DECAYS}, seeds=2
 )
-comparison, clicked = comparison_builder(
-    "weight_decay",
-    PRESET,
-    knobs=("weight_decay", "n_samples", "width", "learning_rate", "lr_schedule", "epochs"),
+comparison, result = built(
+    "weight_decay", PRESET, ("weight_decay", "n_samples", "width", "learning_rate", "lr_schedule", "epochs")
 )
-result = auto(comparison, "weight_decay", clicked, PRESET.comparison())
 if result is not None:
     panels.standard(result, "weight_decay")
     knob = numeric_knob(result, prefer="weight_decay")

@@ -3,22 +3,18 @@
 import streamlit as st
 
 from core.spec import Experiment
-from core.topics.gradients import equal_budget, expand, fit_table, pair_changes
+from core.topics.gradients import expand
+from core.topics.wide_deep import equal_budget, fit_table, pair_changes
+from core.variants import VariantSet
 from ui import charts, claims_block, panels
 from ui.builder import Preset, comparison_builder, loadable
 from ui.cache import memoized
-from ui.run import auto
+from ui.run import auto_expanded
 from ui.sections import wide_deep as sections
 from ui.sections.inputs import data_of, dataset_facts
-from ui.state import setup
-from ui.text import public_error
+from ui.state import page
 
-# Derived tables are pure functions of stored runs: kept by content (ui.cache), a revisit
-# of a stored page does not recompute them.
-fit_table = memoized(fit_table)
-
-setup("Wide vs deep", "🏗️")
-st.title("🏗️ Wide vs deep")
+page("Wide vs deep", "🏗️")
 st.markdown(
     "One hidden layer wide enough can fit any reasonable function, but the notes warn that very wide, "
     "shallow nets are good at memorizing the training points and poorer at generalizing, while depth "
@@ -29,6 +25,7 @@ st.markdown(
     "Sources: [notes](https://github.com/sandhyaparna/Data-Science/blob/e617d0d1a54293cd157d0ae65477c6a6329625e4/Deep%20Learning/Neural%20Networks.md), "
     "[tuning techniques](https://towardsdatascience.com/hyper-parameter-tuning-techniques-in-deep-learning-4dad592c63c8)."
 )
+fit_table = memoized(fit_table)
 # A small 2-D training set that needs a curved boundary: room to overfit or underfit, and
 # decision boundaries to look at. Adam gets every shape trained within 30 epochs; two depths by
 # default because each shape is its own compiled model (add 2, 8, ... above the table).
@@ -47,23 +44,19 @@ facts = dataset_facts(*data_of(comparison.baseline))
 pairs = equal_budget(wide, depths, facts["n_features"], facts["n_outputs"])
 sections.pairs_table(pairs)
 st.caption("Changing the width or the depths shows the new pairs at once; press Run above to train them.")
-try:
-    variants, skipped = expand(comparison, pair_changes(pairs), baseline=None)
+
+
+def default_pairs() -> tuple[VariantSet, list[str]]:
+    """The page's default: the preset at the default width and depths (its own data's shape)."""
     preset = PRESET.comparison()
     f0 = dataset_facts(*data_of(preset.baseline))
-    default, _ = expand(
-        preset,
-        pair_changes(
-            equal_budget(sections.WIDE_DEFAULT, sections.DEPTHS_DEFAULT, f0["n_features"], f0["n_outputs"])
-        ),
-        baseline=None,
-    )
-except ValueError as err:
-    st.error(f"Not run: {public_error(err)}")
-    st.stop()
-if skipped:
-    st.caption("Left out: " + "; ".join(skipped))
-result = auto(variants, "wide_deep", clicked, default)
+    budget = equal_budget(sections.WIDE_DEFAULT, sections.DEPTHS_DEFAULT, f0["n_features"], f0["n_outputs"])
+    return expand(preset, pair_changes(budget), baseline=None)
+
+
+result = auto_expanded(
+    "wide_deep", clicked, lambda: expand(comparison, pair_changes(pairs), baseline=None), default_pairs
+)
 
 if result is not None:
     order, summary = result.variant_order(), result.summary()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,11 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM_ARGS, _healthy, find_chromium, free_port  # noqa: E402
+from tests.serve import CHROMIUM_ARGS, chromium_for_script, serve, stop  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 1400}
 WAIT_MS = 600_000  # a first visit trains the page's default on a shared 2-core CPU
-SERVER_START_S = 120
 SCREENS = ROOT / "docs" / "screens"
 SETTLED = (
     "() => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"
@@ -43,36 +41,6 @@ def pages() -> list[str]:
     return [p.path.removeprefix("pages/").removesuffix(".py") for p in PAGES]
 
 
-def serve(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it is killed)
-    server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while not _healthy(url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    return server, url
-
-
 def visit(browser, url: str) -> tuple[float, object, object]:
     """Seconds from navigation until the page has settled; returns the open page to shoot."""
     context = browser.new_context(viewport=VIEWPORT)
@@ -85,10 +53,27 @@ def visit(browser, url: str) -> tuple[float, object, object]:
     return time.perf_counter() - start, page, context
 
 
+MAX_SCREEN_COLOURS = 128  # a quantized PNG of a page is ~4x smaller and reads the same
+
+
 def shoot(page, name: str) -> None:
+    """docs/screens/<name>.png: the top of the page (title, builder, first charts), quantized."""
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(500)  # charts finish their layout
-    page.screenshot(path=str(SCREENS / f"{name}.png"))
+    path = SCREENS / f"{name}.png"
+    page.screenshot(path=str(path))
+    compress(path)
+
+
+def compress(path: Path) -> None:
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    image = Image.open(path).convert("RGB")
+    image.quantize(colors=MAX_SCREEN_COLOURS, method=Image.Quantize.MEDIANCUT).save(
+        path, "PNG", optimize=True
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -96,9 +81,8 @@ def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     screens = "--no-screens" not in argv
     chosen = [a for a in argv if not a.startswith("--")] or pages()
-    chromium = find_chromium()
+    chromium = chromium_for_script()
     if chromium is None:
-        print("no Chromium found (apt-get install -y chromium)")
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="whatif-bench-"))
     env = {
@@ -111,7 +95,7 @@ def main(argv: list[str]) -> int:
     if quick:
         env["WHATIF_QUICK"] = "1"
     log_path = tmp / "server.log"
-    server, url = serve(env, log_path)
+    server, url = serve(env, log_path, watch_files=True)
     rows = []
     try:
         from playwright.sync_api import sync_playwright
@@ -133,8 +117,7 @@ def main(argv: list[str]) -> int:
                 )
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
     lines = len(log_path.read_text().splitlines())
     firsts, agains = [r[1] for r in rows], [r[2] for r in rows]
     print()

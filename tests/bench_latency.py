@@ -34,17 +34,20 @@ from tests.browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
 WARM_WAIT_S = 30.0  # the issue's definition of a warm server: up for 30 s before the first visit
 
 
-def first_visit(browser, backend: str, quick: bool, page: str, wait: float) -> float:
-    """Seconds to the settled first visit of `page` on a fresh server up `wait` seconds."""
+def first_visit(browser, backend: str, quick: bool, page: str, wait: float) -> tuple[float, str]:
+    """Seconds to the settled first visit of `page` on a fresh server up `wait` seconds, and what
+    the page showed (charts drawn, errors), so a fast visit that failed is not read as fast."""
     tmp = Path(tempfile.mkdtemp(prefix="whatif-lat-"))
     server, url = serve(bench_env(backend, quick, tmp), tmp / "server.log")
     try:
         time.sleep(wait)
         start = time.perf_counter()
-        _, context = open_page(browser, f"{url}/{page}")
+        shown, context = open_page(browser, f"{url}/{page}")
         seconds = time.perf_counter() - start
+        charts = shown.locator(".vega-embed").count()
+        errors = shown.locator("[data-testid=stException], [data-testid=stAlertContentError]").count()
         context.close()
-        return seconds
+        return seconds, f"{charts} charts, {errors} errors"
     finally:
         stop(server)
 
@@ -65,10 +68,13 @@ def main(argv: list[str]) -> int:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         for page in pages:
-            cold = first_visit(browser, backend, quick, page, 0.0)
-            warm = first_visit(browser, backend, quick, page, wait)
+            cold, cold_shown = first_visit(browser, backend, quick, page, 0.0)
+            warm, warm_shown = first_visit(browser, backend, quick, page, wait)
             rows.append((page, cold, warm))
-            print(f"{page:16} cold {cold:6.1f} s  warm {warm:6.1f} s  ({load_load()})", flush=True)
+            print(
+                f"{page:16} cold {cold:6.1f} s ({cold_shown})  warm {warm:6.1f} s ({warm_shown})  ({load_load()})",
+                flush=True,
+            )
         browser.close()
     print()
     print(f"| page ({backend}) | cold first visit (s) | warm first visit (s) | warm / cold |")

@@ -9,15 +9,30 @@ every claim runs its fast preset (small data, few epochs), here and in the overv
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from core.claims import CLAIMS, MAP_DATASETS, Claim, Verdict, claims_for, fmt, run_claim
+from core.claims import (
+    CLAIMS,
+    MAP_DATASETS,
+    Claim,
+    Verdict,
+    claims_for,
+    fmt,
+    preset_comparisons,
+    preset_keys,
+    run_claim,
+)
 from core.results import ComparisonResult
 from core.runner import run_comparison
 from ui import charts
 from ui.run import training_status
 from ui.state import quick, store
+from ui.text import plain
 
 VERDICT_TEXT = {"holds": "✅ holds", "does not hold": "❌ does not hold", "inconclusive": "🟠 inconclusive"}
 BADGE = {
@@ -25,6 +40,9 @@ BADGE = {
     "does not hold": ":red-badge[does not hold]",
     "inconclusive": ":orange-badge[inconclusive]",
 }
+SENTENCE_CHARS = 5000  # a verdict's sentence is escaped whole, never shortened (plain() cuts at 200)
+# A decimal with more digits than three significant figures need, inside a rule's text value.
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{4,}(?:e[+-]?\d+)?")
 NOT_RUN = "not run"
 RULE_TEXT = (
     "**holds**: the effect points the way the notes say and a one-sided test at the 5% level rules out "
@@ -47,11 +65,12 @@ def _fresh_verdicts() -> dict[tuple[str, str], Verdict]:
 
 
 def claim_keys(claim: Claim, dataset: str) -> tuple[str, ...] | None:
-    """Member keys of the claim's presets on `dataset`; None when finding them would train (a
-    claim whose preset starts with an LR range test, not yet run in this process)."""
+    """Member keys of the claim's presets on `dataset` (built once per process by
+    core.claims.preset_keys); None when finding them would train (a claim whose preset starts with
+    an LR range test, not yet run in this process)."""
     if claim.probe and (claim.id, dataset) not in _probed():
         return None
-    return tuple(dict.fromkeys(m.key for c in claim.comparisons(dataset, quick()) for m in c.members()))
+    return preset_keys(claim.id, dataset, quick())
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -59,8 +78,8 @@ def _replayed_verdict(claim_id: str, dataset: str, keys: tuple[str, ...]) -> Ver
     """Replay a claim whose runs are all stored and decide it. Keyed by the run keys, which
     name immutable stored results, so a cached verdict can never go stale; a deleted run makes
     the caller see the claim as not run before it gets here."""
-    claim = CLAIMS[claim_id]
-    return claim.decide([run_comparison(c, store()) for c in claim.comparisons(dataset, quick())], dataset)
+    comparisons = preset_comparisons(claim_id, dataset, quick())
+    return CLAIMS[claim_id].decide([run_comparison(c, store()) for c in comparisons], dataset)
 
 
 def stored_verdict(claim: Claim, dataset: str) -> Verdict | str | None:
@@ -88,6 +107,18 @@ def remember(verdict: Verdict) -> None:
         _fresh_verdicts()[(verdict.id, verdict.dataset)] = verdict
 
 
+def shown(value: Any) -> str:
+    """A measured value as the user reads it: three significant figures, also inside lists,
+    mappings and text values that carry long decimals (a rule may store '0.1234567/2.0460458')."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {shown(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "/".join(shown(v) for v in value)
+    if isinstance(value, str):
+        return _LONG_DECIMAL.sub(lambda m: fmt(float(m.group())), value)
+    return fmt(value)
+
+
 def numbers_table(verdict: Verdict) -> pd.DataFrame:
     """The deciding test first, then every measured number, all at three significant figures."""
     low, high = verdict.ci
@@ -101,7 +132,7 @@ def numbers_table(verdict: Verdict) -> pd.DataFrame:
     ]
     if verdict.seeds_needed is not None:
         rows.append(("seeds that would decide it", fmt(verdict.seeds_needed)))
-    rows += [(k.replace("_", " "), fmt(v)) for k, v in verdict.numbers.items()]
+    rows += [(k.replace("_", " "), shown(v)) for k, v in verdict.numbers.items()]
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 
@@ -112,7 +143,7 @@ def parts_table(verdict: Verdict) -> pd.DataFrame | None:
     return pd.DataFrame(
         [
             {
-                "part": p["label"],
+                "part": shown(p["label"]),
                 "verdict": VERDICT_TEXT[p["verdict"]],
                 "test": p["test"],
                 "effect": f"{fmt(p['effect'])} {p['unit']}",
@@ -127,7 +158,7 @@ def parts_table(verdict: Verdict) -> pd.DataFrame | None:
 
 def claim_results(claim: Claim, dataset: str) -> list[ComparisonResult]:
     """The stored runs behind a claim's verdict (replay only: call after the claim has run)."""
-    return [run_comparison(c, store()) for c in claim.comparisons(dataset, quick())]
+    return [run_comparison(c, store()) for c in preset_comparisons(claim.id, dataset, quick())]
 
 
 def run_now(claim: Claim, dataset: str) -> Verdict:
@@ -152,7 +183,9 @@ def elsewhere(claim: Claim, dataset: str) -> str:
 
 
 def _show_verdict(claim: Claim, dataset: str, outcome: Verdict, expanded: bool) -> None:
-    st.markdown(f"{BADGE[outcome.verdict]} {outcome.sentence}")
+    # The badge says the verdict; the sentence (no verdict word) names the dataset, which may be
+    # a visitor's upload: escaped whole.
+    st.markdown(f"{BADGE[outcome.verdict]} {plain(outcome.sentence, SENTENCE_CHARS)}")
     if not st.toggle("Show the numbers and the runs", value=expanded, key=f"claim.{claim.id}.{dataset}.show"):
         return
     st.dataframe(numbers_table(outcome), hide_index=True)
@@ -173,7 +206,7 @@ def show(topic: str, dataset: str = "digits") -> None:
     """Draw the block for one topic page: stored verdicts replay on load; Run trains the rest."""
     st.subheader("What the notes claim")
     st.caption(
-        f"Each verdict is computed from runs on **{dataset}**, trained on demand and stored for everyone. "
+        f"Each verdict is computed from runs on **{plain(dataset)}**, trained on demand and stored for everyone. "
         + RULE_TEXT
     )
     for claim in claims_for(topic):
@@ -188,12 +221,14 @@ def show(topic: str, dataset: str = "digits") -> None:
             try:
                 outcome = run_now(claim, dataset) if clicked else stored_verdict(claim, dataset)
             except ValueError as err:
-                st.error(str(err))
+                st.error(plain(err, SENTENCE_CHARS))
                 continue
             if isinstance(outcome, Verdict):
                 _show_verdict(claim, dataset, outcome, clicked)
             else:
-                st.caption(outcome or "Not run on this dataset yet: press Run.")
+                st.caption(
+                    plain(outcome, SENTENCE_CHARS) if outcome else "Not run on this dataset yet: press Run."
+                )
             known = elsewhere(claim, dataset)
             if known:
                 st.caption(known)

@@ -4,6 +4,7 @@ run what is missing. The per-claim replay rules live in ui.claims_block."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import altair as alt
@@ -11,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from core.claims import CLAIMS, MAP_DATASETS, VERDICTS, Claim, Verdict, fmt, run_claim
-from ui.claims_block import NOT_RUN, VERDICT_TEXT, mark_probed, remember, stored_verdict
+from ui.claims_block import NOT_RUN, VERDICT_TEXT, mark_probed, remember, shown, stored_verdict
+from ui.nav import PAGES
 from ui.run import training_status
 from ui.state import quick, store
-from ui.text import plain
 
 # Map colours: green / red / orange as the badges, grey for "not run", light grey for n/a.
 MAP_COLORS = {
@@ -25,14 +26,25 @@ MAP_COLORS = {
     "n/a": "#eeeeee",
 }
 CELL_PX = 26  # one claim per row of the map: tall enough for its label
+# The table's rows are as tall as the longest claim needs, so claim text wraps and is never cut:
+# Streamlit wraps cell text only when row_height exceeds 4rem (64 px).
+WRAP_MIN_PX = 65
+LINE_PX = 21  # one line of table text at the default font size
+ROW_PAD_PX = 10  # the cell's top and bottom padding
+CLAIM_LINE_CHARS = 48  # characters per line of a "large" (400 px) column
+PAGE_TITLES = {p.path.removeprefix("pages/").removesuffix(".py"): p.title for p in PAGES}
 
 
 def claim_row(claim: Claim, dataset: str, outcome: Verdict | str | None) -> dict[str, str]:
-    page = f"/{claim.topic}"
-    base = {"id": claim.id, "topic": claim.topic, "claim": claim.text, "page": page}
+    base = {
+        "id": claim.id,
+        "topic": PAGE_TITLES.get(claim.topic, claim.topic),
+        "claim": claim.text,
+        "page": f"/{claim.topic}",
+    }
     if isinstance(outcome, Verdict):
         low, high = outcome.ci
-        numbers = "; ".join(f"{k} = {fmt(v)}" for k, v in outcome.numbers.items())
+        numbers = "; ".join(f"{k.replace('_', ' ')} = {shown(v)}" for k, v in outcome.numbers.items())
         return {
             **base,
             "verdict": VERDICT_TEXT[outcome.verdict],
@@ -81,16 +93,25 @@ def verdict_counts(rows: list[dict[str, str]]) -> None:
         col.metric(label, n)
 
 
+def row_height(rows: list[dict[str, str]]) -> int:
+    """Pixels per row so that the longest claim wraps in full (and at least the height at which
+    Streamlit wraps at all)."""
+    lines = max((math.ceil(len(r["claim"]) / CLAIM_LINE_CHARS) for r in rows), default=1)
+    return max(WRAP_MIN_PX, lines * LINE_PX + ROW_PAD_PX)
+
+
 def claims_table(rows: list[dict[str, str]], dataset: str) -> None:
     others = [k for k in rows[0] if k.startswith("on ")] if rows else []
+    height = row_height(rows)
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
-        height=35 * (len(rows) + 1) + 3,  # every claim at once: no scrolling inside the table
+        row_height=height,
+        height=height * len(rows) + 38,  # every claim at once (+ the header): no scrolling inside
         column_order=(
             "id",
-            "page",
+            "topic",
             "claim",
             "verdict",
             *others,
@@ -101,10 +122,12 @@ def claims_table(rows: list[dict[str, str]], dataset: str) -> None:
             "test",
             "sentence",
             "numbers",
+            "page",
         ),
         column_config={
             "id": st.column_config.TextColumn("id", width="small"),
-            "page": st.column_config.LinkColumn("topic page", display_text=r"^/(.*)$"),
+            "topic": st.column_config.TextColumn("topic page"),
+            "page": st.column_config.LinkColumn("open", display_text="open ↗", width="small"),
             "claim": st.column_config.TextColumn("claim (our words)", width="large"),
             "verdict": st.column_config.TextColumn(f"verdict on {dataset}"),
             "interval": st.column_config.TextColumn("90% interval"),
@@ -138,7 +161,7 @@ def _run_one(claim: Claim, dataset: str, report) -> Verdict | str:
     try:
         verdict = run_claim(claim.id, dataset, store(), report, fast=quick())
     except ValueError as err:
-        return f"n/a: {plain(err)}"
+        return f"n/a: {err}"  # shown in a table cell (not Markdown)
     mark_probed(claim, dataset)
     remember(verdict)
     return verdict

@@ -290,7 +290,8 @@ def _preset(baseline, vary=None, seeds: int = 3) -> Comparison:
 
 def _wide_deep() -> Runnable:
     from core.data import load_dataset
-    from core.topics.gradients import equal_budget, expand, pair_changes
+    from core.topics.gradients import expand
+    from core.topics.wide_deep import equal_budget, pair_changes
     from ui.sections.wide_deep import DEPTHS_DEFAULT, WIDE_DEFAULT
 
     preset = _preset(
@@ -304,18 +305,9 @@ def _wide_deep() -> Runnable:
 
 
 def _exploding() -> Runnable:
-    from core.topics.gradients import expand, fixes
+    from core.topics.gradients import BLOWS_UP, expand, fixes
 
-    blows_up = Experiment(
-        activation="leaky_relu",
-        depth=6,
-        width=32,
-        init="normal_large",
-        learning_rate=0.01,
-        batch_size=64,
-        epochs=5,
-    )
-    preset = _preset(blows_up, seeds=2)
+    preset = _preset(BLOWS_UP, seeds=2)
     return expand(preset, fixes(preset.baseline))[0]
 
 

@@ -104,8 +104,6 @@ def summary_table(result: ComparisonResult) -> None:
     agg = agg.reindex([v for v in result.variant_order() if v in agg.index]).reset_index()
     dataframe(
         agg,
-        hide_index=True,
-        width="stretch",
         column_config={
             "variant": st.column_config.TextColumn("variant"),
             "final_train_loss": st.column_config.NumberColumn("train loss", format="%.4f"),

@@ -18,7 +18,9 @@ import streamlit as st
 
 from core.results import ComparisonResult, RunResult, labelled
 from core.runner import Progress, ProgressFn, run_comparison
+from core.spec import Comparison
 from core.variants import RunPlan
+from ui.builder import Preset, comparison_builder
 from ui.labels import shorten
 from ui.state import store
 from ui.text import public_error
@@ -117,9 +119,42 @@ def auto(
     return st.session_state["results"].get(key)
 
 
+def built(key: str, preset: Preset, knobs: tuple[str, ...]) -> tuple[Comparison, ComparisonResult | None]:
+    """A page's builder and its main result, for a page that runs the builder's comparison as it
+    is: the comparison asked for, and what auto() shows for it (None while it waits for Run)."""
+    comparison, clicked = comparison_builder(key, preset, knobs=knobs)
+    return comparison, auto(comparison, key, clicked, preset.comparison())
+
+
+def auto_expanded(
+    key: str,
+    clicked: bool,
+    asked: Callable[[], tuple[Runnable, list[str]]],
+    default: Callable[[], tuple[Runnable, list[str]]],
+) -> ComparisonResult | None:
+    """auto() for a page whose variants are expanded from its builder's comparison (the
+    `(variants, skipped)` of core.topics.gradients.expand, for what was asked and for the page's
+    default): a spec the expansion refuses stops the page with the reason, skipped changes are named."""
+    try:
+        variants, skipped = asked()
+        default_variants, _ = default()
+    except ValueError as err:
+        st.error(f"Not run: {public_error(err)}")
+        st.stop()
+    if skipped:
+        st.caption("Left out: " + "; ".join(skipped))
+    return auto(variants, key, clicked, default_variants)
+
+
 def groups(comparison: Runnable) -> int:
     """How many separately compiled models a comparison trains (the cost a button should quote)."""
     return len({m.group_key for m in comparison.members()})
+
+
+def stacked_note(comparison: Runnable, detail: str = "") -> str:
+    """An on-demand button's cost note: how many runs, in how many stacked models, and what."""
+    what = f": {detail}" if detail else ""
+    return f"{comparison.n_members} runs in {groups(comparison)} stacked models{what}."
 
 
 def on_demand(

@@ -41,6 +41,13 @@ def setup(title: str, icon: str = "🧪") -> None:
         st.sidebar.warning(runs.public_notice)
 
 
+def page(title: str, icon: str, heading: str | None = None) -> None:
+    """setup() and the title every topic page opens with: its icon and name unless `heading`
+    says more."""
+    setup(title, icon)
+    st.title(heading or f"{icon} {title}")
+
+
 def session_id() -> str:
     """A random id for this browser session (not a secret: it only labels the runs it trained)."""
     return st.session_state.setdefault("session_id", secrets.token_hex(8))

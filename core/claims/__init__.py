@@ -11,6 +11,8 @@ A new claim: add a Claim to its topic module's CLAIMS tuple; nothing else is reg
 
 from __future__ import annotations
 
+import functools
+
 from core.claims import (
     batch_norm,
     batch_size,
@@ -25,6 +27,7 @@ from core.claims import (
 from core.claims.base import Claim, Outcome, Verdict
 from core.claims.stats import FAILS, HOLDS, UNSURE, VERDICTS, sig3
 from core.runner import ProgressFn, run_comparison
+from core.spec import Comparison
 
 TOPIC_MODULES = (
     learning_rate,
@@ -54,8 +57,11 @@ __all__ = [
     "Outcome",
     "Verdict",
     "claims_for",
+    "clear_preset_cache",
     "fmt",
     "get_claim",
+    "preset_comparisons",
+    "preset_keys",
     "run_all",
     "run_claim",
 ]
@@ -70,6 +76,53 @@ def get_claim(claim_id: str) -> Claim:
     if claim_id not in CLAIMS:
         raise ValueError(f"unknown claim {claim_id!r}; claims are: {', '.join(CLAIMS)}")
     return CLAIMS[claim_id]
+
+
+# Distinct (claim, dataset, fast) triples a server sees: 28 claims x a handful of datasets x 2.
+PRESET_CACHE_SIZE = 512
+
+
+@functools.lru_cache(maxsize=PRESET_CACHE_SIZE)
+def _presets(claim_id: str, dataset: str, fast: bool) -> tuple[tuple[Comparison, ...], str]:
+    """(the claim's comparisons, '') or ((), the reason it cannot be set up on this dataset).
+    The error is cached too, so a claim that does not apply is not rebuilt on every page load."""
+    try:
+        return tuple(get_claim(claim_id).comparisons(dataset, fast)), ""
+    except ValueError as err:
+        return (), str(err)
+
+
+def preset_comparisons(claim_id: str, dataset: str = "digits", fast: bool = False) -> tuple[Comparison, ...]:
+    """The claim's default presets on `dataset`, built once per process.
+
+    A preset is a pure function of (claim, dataset, fast): no store access, no clock, so pages
+    that replay a claim on every script run need not rebuild hundreds of members each time
+    (the cost of a revisit was mostly that). Raises ValueError when the claim cannot be set up
+    on the dataset. A claim whose preset starts with an LR range test (`probe`) trains that test
+    the first time it is asked for; callers that must not train check that first.
+    """
+    comparisons, error = _presets(claim_id, dataset, fast)
+    if error:
+        raise ValueError(error)
+    return comparisons
+
+
+@functools.lru_cache(maxsize=PRESET_CACHE_SIZE)
+def _keys(claim_id: str, dataset: str, fast: bool) -> tuple[str, ...]:
+    comparisons = preset_comparisons(claim_id, dataset, fast)
+    return tuple(dict.fromkeys(m.key for c in comparisons for m in c.members()))
+
+
+def preset_keys(claim_id: str, dataset: str = "digits", fast: bool = False) -> tuple[str, ...]:
+    """The distinct run keys of the claim's presets on `dataset` (in member order), computed once
+    per process; raises ValueError like preset_comparisons."""
+    return _keys(claim_id, dataset, fast)
+
+
+def clear_preset_cache() -> None:
+    """Forget built presets (tests that swap a preset's inputs, e.g. a stubbed range test)."""
+    _presets.cache_clear()
+    _keys.cache_clear()
 
 
 def run_claim(

@@ -13,28 +13,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    EPOCH_MARGIN,
-    GRID_MARGIN,
-    LOSS_MARGIN,
-    accuracy_or_loss,
-    by_seed,
-    epochs_to,
-    exp,
-    failed,
-    loss_or_start,
-    mean_of,
-    of,
-    overfit_exp,
-    paired_diff,
-    select,
-    sig3,
-    start_loss,
-    table,
-    with_gap,
-)
+from core.claims.runs import sig3
 from core.results import ComparisonResult
 from core.spec import INITS, Comparison
 
@@ -50,22 +31,24 @@ BN3_DEPTH = 3
 
 
 def preset_bn1(dataset: str, fast: bool) -> list[Comparison]:
-    base = exp(dataset, fast, BN1_EPOCHS, depth=BN_DEPTH, optimizer="sgd", learning_rate=BN1_LR)
-    return [of(base, {"batch_norm": BN1_ARMS})]
+    base = runs.exp(dataset, fast, BN1_EPOCHS, depth=BN_DEPTH, optimizer="sgd", learning_rate=BN1_LR)
+    return [runs.of(base, {"batch_norm": BN1_ARMS})]
 
 
 def rule_bn1(results: list[ComparisonResult]) -> Outcome:
     """Epochs to 90% of the best arm's final accuracy, without BN vs BN before the activation."""
-    t = table(results)
-    col, lower = accuracy_or_loss(t)
+    t = runs.table(results)
+    col, lower = runs.accuracy_or_loss(t)
     metric = col.replace("final_", "")
-    finals = {b: mean_of(select(t, batch_norm=b), col) for b in BN1_ARMS}
+    finals = {b: runs.mean_of(runs.select(t, batch_norm=b), col) for b in BN1_ARMS}
     good = [m for m in finals.values() if math.isfinite(m)]
     target = (
         (min(good) * (2 - BN1_TARGET_SHARE) if lower else BN1_TARGET_SHARE * max(good)) if good else math.nan
     )
-    reach = {b: epochs_to(results, select(t, batch_norm=b), metric, target, lower) for b in BN1_ARMS}
-    ev = stats.paired(paired_diff(reach["none"], reach["before"]), EPOCH_MARGIN, "epochs", discrete=True)
+    reach = {
+        b: runs.epochs_to(results, runs.select(t, batch_norm=b), metric, target, lower) for b in BN1_ARMS
+    }
+    ev = runs.paired_test(reach["none"], reach["before"], runs.EPOCH_MARGIN, "epochs", discrete=True)
     mean = {b: float(s.mean()) if len(s) else math.nan for b, s in reach.items()}
     n = {
         "target": target,
@@ -86,9 +69,9 @@ def rule_bn1(results: list[ComparisonResult]) -> Outcome:
 
 
 def preset_bn2(dataset: str, fast: bool) -> list[Comparison]:
-    base = exp(dataset, fast, BN2_EPOCHS, depth=BN_DEPTH)
+    base = runs.exp(dataset, fast, BN2_EPOCHS, depth=BN_DEPTH)
     return [
-        of(dataclasses.replace(base, batch_norm=bn), {"learning_rate": BN2_RATES})
+        runs.of(dataclasses.replace(base, batch_norm=bn), {"learning_rate": BN2_RATES})
         for bn in ("none", "before")
     ]
 
@@ -97,7 +80,7 @@ def largest_trainable(rows: pd.DataFrame, start: pd.Series) -> pd.Series:
     """Per seed: position in the sweep of the largest rate that trained (did not diverge or
     collapse, and ended below half its starting loss); -1 when none did."""
     rates = sorted(rows["learning_rate"].unique())
-    ok = ~failed(rows) & (
+    ok = ~runs.failed(rows) & (
         pd.to_numeric(rows["final_train_loss"], errors="coerce") < rows["key"].map(start) / 2
     )
     rows = rows.assign(ok=ok.to_numpy(), pos=[rates.index(r) for r in rows["learning_rate"]])
@@ -107,13 +90,13 @@ def largest_trainable(rows: pd.DataFrame, start: pd.Series) -> pd.Series:
 
 
 def rule_bn2(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    start = start_loss(results)
+    t = runs.table(results)
+    start = runs.start_loss(results)
     bn, none = (
-        largest_trainable(select(t, batch_norm="before"), start),
-        largest_trainable(select(t, batch_norm="none"), start),
+        largest_trainable(runs.select(t, batch_norm="before"), start),
+        largest_trainable(runs.select(t, batch_norm="none"), start),
     )
-    ev = stats.paired(paired_diff(bn, none), GRID_MARGIN, "sweep steps (×3 in lr)", discrete=True)
+    ev = runs.paired_test(bn, none, runs.GRID_MARGIN, "sweep steps (×3 in lr)", discrete=True)
     rates = sorted(t["learning_rate"].unique())
 
     def rate(pos: float) -> float | None:
@@ -135,8 +118,8 @@ def rule_bn2(results: list[ComparisonResult]) -> Outcome:
 
 def preset_bn3(dataset: str, fast: bool) -> list[Comparison]:
     return [
-        of(
-            exp(dataset, fast, 10, depth=BN3_DEPTH),
+        runs.of(
+            runs.exp(dataset, fast, 10, depth=BN3_DEPTH),
             {"batch_norm": ("none", "before"), "init": INITS},
             BN3_SEEDS,
         )
@@ -152,13 +135,16 @@ def init_range(rows: pd.DataFrame) -> pd.Series:
 
 
 def rule_bn3(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    t = t.assign(score=loss_or_start(t, "final_train_loss", results))
-    r_none, r_bn = init_range(select(t, batch_norm="none")), init_range(select(t, batch_norm="before"))
-    ev = stats.paired(paired_diff(r_none, r_bn), LOSS_MARGIN, "nats of loss range")
+    t = runs.table(results)
+    t = t.assign(score=runs.loss_or_start(t, "final_train_loss", results))
+    r_none, r_bn = (
+        init_range(runs.select(t, batch_norm="none")),
+        init_range(runs.select(t, batch_norm="before")),
+    )
+    ev = runs.paired_test(r_none, r_bn, runs.LOSS_MARGIN, "nats of loss range")
 
     def worst(bn: str) -> str:
-        means = select(t, batch_norm=bn).groupby("init")["score"].mean()
+        means = runs.select(t, batch_norm=bn).groupby("init")["score"].mean()
         return str(means.idxmax()) if means.notna().any() else "n/a"
 
     n = {
@@ -176,25 +162,31 @@ def rule_bn3(results: list[ComparisonResult]) -> Outcome:
 
 
 def preset_bn4(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(exp(dataset, fast, 6), {"activation": ("tanh", "relu"), "batch_norm": ("before", "after")})]
+    return [
+        runs.of(
+            runs.exp(dataset, fast, 6), {"activation": ("tanh", "relu"), "batch_norm": ("before", "after")}
+        )
+    ]
 
 
 def rule_bn4(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    t = t.assign(score=loss_or_start(t, "final_val_loss", results))
+    t = runs.table(results)
+    t = t.assign(score=runs.loss_or_start(t, "final_val_loss", results))
 
     def val(act: str, bn: str) -> pd.Series:
-        return by_seed(select(t, activation=act, batch_norm=bn), "score")
+        return runs.by_seed(runs.select(t, activation=act, batch_norm=bn), "score")
 
-    tanh = stats.paired(
-        paired_diff(val("tanh", "before"), val("tanh", "after")),
-        LOSS_MARGIN,
+    tanh = runs.paired_test(
+        val("tanh", "before"),
+        val("tanh", "after"),
+        runs.LOSS_MARGIN,
         "nats of validation loss",
         label="tanh: after beats before",
     )
-    relu = stats.paired(
-        paired_diff(val("relu", "after"), val("relu", "before")),
-        LOSS_MARGIN,
+    relu = runs.paired_test(
+        val("relu", "after"),
+        val("relu", "before"),
+        runs.LOSS_MARGIN,
         "nats of validation loss",
         label="ReLU: before beats after",
     )
@@ -204,8 +196,7 @@ def rule_bn4(results: list[ComparisonResult]) -> Outcome:
         f"{sig3(n['val_loss_tanh_before'])} before; for ReLU {sig3(n['val_loss_relu_before'])} before vs "
         f"{sig3(n['val_loss_relu_after'])} after"
     )
-    parts = (tanh, relu)
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined((tanh, relu), n, text)
 
 
 BN5_DROPOUT = 0.3
@@ -213,29 +204,33 @@ BN5_DROPOUT = 0.3
 
 def preset_bn5(dataset: str, fast: bool) -> list[Comparison]:
     return [
-        of(overfit_exp(dataset, fast, 20), {"batch_norm": ("none", "before"), "dropout": (0.0, BN5_DROPOUT)})
+        runs.of(
+            runs.overfit_exp(dataset, fast, 20),
+            {"batch_norm": ("none", "before"), "dropout": (0.0, BN5_DROPOUT)},
+        )
     ]
 
 
 def rule_bn5(results: list[ComparisonResult]) -> Outcome:
     """Two parts: BN shrinks the gap; and with BN on, dropout's gain in validation loss stays
     under the margin (tested as margin - gain > 0: a non-inferiority test)."""
-    t = with_gap(table(results))
+    t = runs.with_gap(runs.table(results))
     drop = max(t["dropout"])
 
     def cell(bn: str, d: float, col: str) -> pd.Series:
-        return by_seed(select(t, batch_norm=bn, dropout=d), col)
+        return runs.by_seed(runs.select(t, batch_norm=bn, dropout=d), col)
 
-    regularizes = stats.paired(
-        paired_diff(cell("none", 0.0, "gap"), cell("before", 0.0, "gap")),
-        LOSS_MARGIN,
+    regularizes = runs.paired_test(
+        cell("none", 0.0, "gap"),
+        cell("before", 0.0, "gap"),
+        runs.LOSS_MARGIN,
         "nats of gap",
         label="BN shrinks the gap",
     )
-    gain = paired_diff(cell("before", 0.0, "final_val_loss"), cell("before", drop, "final_val_loss"))
+    gain = runs.paired_diff(cell("before", 0.0, "final_val_loss"), cell("before", drop, "final_val_loss"))
     unneeded = stats.paired(
-        LOSS_MARGIN - gain,
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN - gain,
+        runs.LOSS_MARGIN,
         "nats below the margin",
         label="with BN, dropout gains less than the margin",
     )
@@ -250,8 +245,7 @@ def rule_bn5(results: list[ComparisonResult]) -> Outcome:
         f"without BN vs {sig3(n['gap_before_dropout_0'])} with BN; with BN on, dropout {sig3(drop)} lowered the "
         f"validation loss by {sig3(n['val_loss_gain_from_dropout_with_bn'])} on average"
     )
-    parts = (regularizes, unneeded)
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined((regularizes, unneeded), n, text)
 
 
 CLAIMS = (
@@ -265,7 +259,7 @@ CLAIMS = (
         rule_bn1,
         stats.WILCOXON,
         "epochs",
-        EPOCH_MARGIN,
+        runs.EPOCH_MARGIN,
         "epochs are counted whole: less than one is no difference",
     ),
     Claim(
@@ -278,7 +272,7 @@ CLAIMS = (
         rule_bn2,
         stats.WILCOXON,
         "sweep steps (×3 in lr)",
-        GRID_MARGIN,
+        runs.GRID_MARGIN,
         "one sweep step (about ×3 in rate) is the resolution of the sweep",
     ),
     Claim(
@@ -290,7 +284,7 @@ CLAIMS = (
         rule_bn3,
         stats.PAIRED_T,
         "nats of loss range",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical loss here",
     ),
     Claim(
@@ -302,7 +296,7 @@ CLAIMS = (
         rule_bn4,
         stats.PAIRED_T,
         "nats of validation loss",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
     Claim(
@@ -315,7 +309,7 @@ CLAIMS = (
         rule_bn5,
         stats.PAIRED_T,
         "nats of gap",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
 )

@@ -14,26 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    LOSS_MARGIN,
-    SHARE_MARGIN,
-    accuracy_or_loss,
-    by_seed,
-    exp,
-    failed,
-    finite,
-    frame,
-    mean_of,
-    of,
-    paired_diff,
-    select,
-    sig3,
-    steps_per_epoch,
-    table,
-    with_gap,
-)
+from core.claims.runs import sig3
 from core.limits import MAX_EPOCHS
 from core.results import ComparisonResult
 from core.spec import Comparison
@@ -51,17 +34,17 @@ POOR_FACTOR = 2.0  # "stuck in a poor solution": final training loss above 2x th
 def preset_bs1(dataset: str, fast: bool) -> list[Comparison]:
     """Small vs large batch at the same rate, plus the large batch at a linearly scaled rate
     (Goyal et al. 2017: lr x batch/32), the practice under which "larger steps" is usually said."""
-    base = exp(dataset, fast, BS1_EPOCHS)
+    base = runs.exp(dataset, fast, BS1_EPOCHS)
     scaled = dataclasses.replace(
         base, batch_size=max(BS1_SIZES), learning_rate=base.learning_rate * max(BS1_SIZES) / min(BS1_SIZES)
     )
-    return [of(base, {"batch_size": BS1_SIZES}), of(scaled)]
+    return [runs.of(base, {"batch_size": BS1_SIZES}), runs.of(scaled)]
 
 
 def update_sizes(results: list[ComparisonResult], t: pd.DataFrame) -> pd.Series:
     """Per run: mean update norm over the first S steps, S = the fewest steps any run took, so
     every run is compared from the same start over the same number of updates."""
-    steps = frame(results, "steps")
+    steps = runs.frame(results, "steps")
     if steps.empty:
         return pd.Series(np.nan, index=t.index)
     n_steps = int(steps.groupby("key")["step"].count().min())
@@ -70,23 +53,25 @@ def update_sizes(results: list[ComparisonResult], t: pd.DataFrame) -> pd.Series:
 
 
 def rule_bs1(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     t = t.assign(log_update=np.log10(update_sizes(results, t)))
     lr0 = min(t["learning_rate"])
-    fixed = select(t, learning_rate=lr0)
-    small, large = select(fixed, batch_size=min(BS1_SIZES)), select(fixed, batch_size=max(BS1_SIZES))
+    fixed = runs.select(t, learning_rate=lr0)
+    small, large = (
+        runs.select(fixed, batch_size=min(BS1_SIZES)),
+        runs.select(fixed, batch_size=max(BS1_SIZES)),
+    )
     scaled = t[t["learning_rate"] > lr0]
-    same_lr = stats.paired(
-        paired_diff(by_seed(large, "log_update"), by_seed(small, "log_update")),
-        STEP_MARGIN,
-        "decades of update size",
-        label="same learning rate",
+    same_lr = runs.column_test(
+        large, small, "log_update", STEP_MARGIN, "decades of update size", label="same learning rate"
     )
     parts = [same_lr]
     if len(scaled):
         parts.append(
-            stats.paired(
-                paired_diff(by_seed(scaled, "log_update"), by_seed(small, "log_update")),
+            runs.column_test(
+                scaled,
+                small,
+                "log_update",
                 STEP_MARGIN,
                 "decades of update size",
                 label="linearly scaled learning rate (reported)",
@@ -95,11 +80,11 @@ def rule_bs1(results: list[ComparisonResult]) -> Outcome:
     n = {
         "batch_small": min(BS1_SIZES),
         "batch_large": max(BS1_SIZES),
-        "update_small": 10 ** mean_of(small, "log_update"),
-        "update_large": 10 ** mean_of(large, "log_update"),
-        "update_large_scaled_lr": 10 ** mean_of(scaled, "log_update") if len(scaled) else None,
-        "steps_per_epoch_small": mean_of(small, "steps_per_epoch"),
-        "steps_per_epoch_large": mean_of(large, "steps_per_epoch"),
+        "update_small": 10 ** runs.mean_of(small, "log_update"),
+        "update_large": 10 ** runs.mean_of(large, "log_update"),
+        "update_large_scaled_lr": 10 ** runs.mean_of(scaled, "log_update") if len(scaled) else None,
+        "steps_per_epoch_small": runs.mean_of(small, "steps_per_epoch"),
+        "steps_per_epoch_large": runs.mean_of(large, "steps_per_epoch"),
     }
     text = (
         f"from the same start, one update moved the weights by {sig3(n['update_large'])} with batch "
@@ -112,16 +97,16 @@ def rule_bs1(results: list[ComparisonResult]) -> Outcome:
 
 def preset_bs(dataset: str, fast: bool) -> list[Comparison]:
     """Shared by BS2-BS4 (a store trains it once): batch 32, and batch 256 with equal updates."""
-    small = exp(dataset, fast, BS_EPOCHS, batch_size=BS_SMALL)
+    small = runs.exp(dataset, fast, BS_EPOCHS, batch_size=BS_SMALL)
     large = dataclasses.replace(small, batch_size=BS_LARGE)
-    ratio = steps_per_epoch(small) / steps_per_epoch(large)
+    ratio = runs.steps_per_epoch(small) / runs.steps_per_epoch(large)
     large = dataclasses.replace(large, epochs=min(MAX_EPOCHS, math.ceil(small.epochs * ratio)))
-    return [of(small, seeds=BS_SEEDS), of(large, seeds=BS_SEEDS)]
+    return [runs.of(small, seeds=BS_SEEDS), runs.of(large, seeds=BS_SEEDS)]
 
 
 def arms(results: list[ComparisonResult]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    t = with_gap(table(results))
-    return t, select(t, batch_size=min(t["batch_size"])), select(t, batch_size=max(t["batch_size"]))
+    t = runs.with_gap(runs.table(results))
+    return t, runs.select(t, batch_size=min(t["batch_size"])), runs.select(t, batch_size=max(t["batch_size"]))
 
 
 def equal_updates_text(small: pd.DataFrame, large: pd.DataFrame) -> str:
@@ -133,8 +118,8 @@ def equal_updates_text(small: pd.DataFrame, large: pd.DataFrame) -> str:
 
 def rule_bs2(results: list[ComparisonResult]) -> Outcome:
     t, small, large = arms(results)
-    col, _ = accuracy_or_loss(t)
-    a, b = finite(by_seed(large, col)), finite(by_seed(small, col))
+    col, _ = runs.accuracy_or_loss(t)
+    a, b = runs.finite(runs.by_seed(large, col)), runs.finite(runs.by_seed(small, col))
     unit = "accuracy" if col.endswith("accuracy") else "nats"
     ev = stats.spread(a.to_numpy(), b.to_numpy(), ACC_SPREAD_MARGIN, f"{unit} of mean absolute deviation")
     n = {
@@ -154,12 +139,12 @@ def rule_bs2(results: list[ComparisonResult]) -> Outcome:
 
 def rule_bs3(results: list[ComparisonResult]) -> Outcome:
     _, small, large = arms(results)
-    ev = stats.paired(paired_diff(by_seed(large, "gap"), by_seed(small, "gap")), LOSS_MARGIN, "nats of gap")
+    ev = runs.column_test(large, small, "gap", runs.LOSS_MARGIN, "nats of gap")
     n = {
-        "gap_small": mean_of(small, "gap"),
-        "gap_large": mean_of(large, "gap"),
-        "train_loss_small": mean_of(small, "final_train_loss"),
-        "train_loss_large": mean_of(large, "final_train_loss"),
+        "gap_small": runs.mean_of(small, "gap"),
+        "gap_large": runs.mean_of(large, "gap"),
+        "train_loss_small": runs.mean_of(small, "final_train_loss"),
+        "train_loss_large": runs.mean_of(large, "final_train_loss"),
     }
     text = (
         f"the gap (validation minus training loss) was {sig3(n['gap_small'])} with batch {BS_SMALL} vs "
@@ -176,11 +161,11 @@ def rule_bs4(results: list[ComparisonResult]) -> Outcome:
 
     def poor(rows: pd.DataFrame) -> int:  # a run that did not train ended nowhere good either
         return int(
-            (failed(rows) | (pd.to_numeric(rows["final_train_loss"], errors="coerce") > threshold)).sum()
+            (runs.failed(rows) | (pd.to_numeric(rows["final_train_loss"], errors="coerce") > threshold)).sum()
         )
 
     k_s, k_l = poor(small), poor(large)
-    ev = stats.counts(k_l, len(large), k_s, len(small), SHARE_MARGIN)
+    ev = stats.counts(k_l, len(large), k_s, len(small), runs.SHARE_MARGIN)
     n = {
         "threshold_train_loss": threshold,
         "poor_small": k_s,
@@ -232,7 +217,7 @@ CLAIMS = (
         rule_bs3,
         stats.PAIRED_T,
         "nats of gap",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
     Claim(
@@ -245,7 +230,7 @@ CLAIMS = (
         rule_bs4,
         stats.FISHER,
         "share of runs",
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         "one run in five either way is within what seeds alone produce",
     ),
 )

@@ -18,20 +18,9 @@ import numpy as np
 import pandas as pd
 
 from core import measures
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    SHARE_MARGIN,
-    exp,
-    failed,
-    failed_text,
-    frame,
-    of,
-    select,
-    sig3,
-    start_loss,
-    table,
-)
+from core.claims.runs import sig3
 from core.results import ComparisonResult
 from core.spec import Comparison, Experiment
 
@@ -46,23 +35,23 @@ TRAINED_SHARE = 0.5  # trained = final training loss below half the starting los
 
 
 def eg_base(dataset: str, fast: bool) -> Experiment:
-    return exp(dataset, fast, EG_EPOCHS, depth=EG_DEPTH, optimizer="sgd", init=EG_INIT)
+    return runs.exp(dataset, fast, EG_EPOCHS, depth=EG_DEPTH, optimizer="sgd", init=EG_INIT)
 
 
 def preset_eg1(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(eg_base(dataset, fast), {"init": (EG_HEALTHY_INIT, EG_INIT)})]
+    return [runs.of(eg_base(dataset, fast), {"init": (EG_HEALTHY_INIT, EG_INIT)})]
 
 
 def signals(results: list[ComparisonResult], t: pd.DataFrame, healthy: pd.DataFrame) -> pd.DataFrame:
     """Per run, which symptom fired (True/False, or NaN if it could not be measured). Huge weights
     read the largest |w| after any step (the steps frame's per-step maximum, which sees the last
     finite weights before a blow-up); gradients read each layer's median over steps."""
-    steps = frame(results, "steps")
+    steps = runs.frame(results, "steps")
     vol = measures.volatility_by_run(steps, relative=True)
     peak = (
         steps.groupby("key")["weight_max_abs"].max() if "weight_max_abs" in steps else pd.Series(dtype=float)
     )
-    layers = frame(results, "layers")
+    layers = runs.frame(results, "layers")
     grad = (
         layers.groupby(["key", "layer"])["grad_norm"].median().groupby("key").min()
         if len(layers)
@@ -93,16 +82,18 @@ def signals(results: list[ComparisonResult], t: pd.DataFrame, healthy: pd.DataFr
 def rule_eg1(results: list[ComparisonResult]) -> Outcome:
     """Each symptom: does it fire more often in the exploding runs than in the healthy ones
     (Fisher)? The claim needs every symptom the runs let us measure."""
-    t = table(results)
-    healthy, hot = select(t, init=EG_HEALTHY_INIT), select(t, init=EG_INIT)
+    t = runs.table(results)
+    healthy, hot = runs.select(t, init=EG_HEALTHY_INIT), runs.select(t, init=EG_INIT)
     sig = signals(results, t, healthy)
-    parts, n = [], {"depth": EG_DEPTH, "did_not_train_exploding": failed_text(hot)}
+    parts, n = [], {"depth": EG_DEPTH, "did_not_train_exploding": runs.failed_text(hot)}
     for name in EG_SIGNALS:
         a, b = sig.loc[hot["key"], name].dropna(), sig.loc[healthy["key"], name].dropna()
         k_a, k_b = int((a == True).sum()), int((b == True).sum())  # noqa: E712 (object column)
         n[f"{name}_exploding"], n[f"{name}_healthy"] = f"{k_a}/{len(a)}", f"{k_b}/{len(b)}"
         if len(a) and len(b):
-            parts.append(stats.counts(k_a, len(a), k_b, len(b), SHARE_MARGIN, label=name.replace("_", " ")))
+            parts.append(
+                stats.counts(k_a, len(a), k_b, len(b), runs.SHARE_MARGIN, label=name.replace("_", " "))
+            )
     listing = ", ".join(
         f"{k.replace('_', ' ')} {n[f'{k}_exploding']} vs {n[f'{k}_healthy']}" for k in EG_SIGNALS
     )
@@ -110,14 +101,14 @@ def rule_eg1(results: list[ComparisonResult]) -> Outcome:
         f"a {EG_DEPTH}-layer ReLU network initialized with std 1 vs He initialization: signs that fired "
         f"(exploding vs healthy runs): {listing}"
     )
-    ev = stats.combine(parts) if parts else stats.counts(0, 0, 0, 0, SHARE_MARGIN)
+    ev = stats.combine(parts) if parts else stats.counts(0, 0, 0, 0, runs.SHARE_MARGIN)
     return Outcome(ev, n, text, tuple(parts))
 
 
 def not_prevented(rows: pd.DataFrame, start: pd.Series) -> pd.Series:
     """A run the fix did not rescue: it blew up or collapsed, or ended above half its start."""
     loss = pd.to_numeric(rows["final_train_loss"], errors="coerce")
-    return failed(rows) | ~(loss < TRAINED_SHARE * rows["key"].map(start))
+    return runs.failed(rows) | ~(loss < TRAINED_SHARE * rows["key"].map(start))
 
 
 def fix_parts(
@@ -126,7 +117,7 @@ def fix_parts(
     k0 = int(not_prevented(base, start).sum())
     return tuple(
         stats.counts(
-            k0, len(base), int(not_prevented(rows, start).sum()), len(rows), SHARE_MARGIN, label=name
+            k0, len(base), int(not_prevented(rows, start).sum()), len(rows), runs.SHARE_MARGIN, label=name
         )
         for name, rows in fixes.items()
     )
@@ -134,12 +125,12 @@ def fix_parts(
 
 def preset_eg2(dataset: str, fast: bool) -> list[Comparison]:
     base = eg_base(dataset, fast)
-    return [of(base, {"clipnorm": (0.0, 1.0)}), of(dataclasses.replace(base, clipvalue=0.5))]
+    return [runs.of(base, {"clipnorm": (0.0, 1.0)}), runs.of(dataclasses.replace(base, clipvalue=0.5))]
 
 
 def rule_eg2(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    start = start_loss(results)
+    t = runs.table(results)
+    start = runs.start_loss(results)
     base = t[(t["clipnorm"] == 0) & (t["clipvalue"] == 0)]
     fixes = {"clipnorm 1.0": t[t["clipnorm"] > 0], "clipvalue 0.5": t[t["clipvalue"] > 0]}
     parts = fix_parts(base, fixes, start)
@@ -153,24 +144,26 @@ def rule_eg2(results: list[ComparisonResult]) -> Outcome:
         f"to get below half their starting loss without clipping, {n['not_trained_clipnorm']} with clipnorm 1.0 and "
         f"{n['not_trained_clipvalue']} with clipvalue 0.5"
     )
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined(parts, n, text)
 
 
 def preset_eg3(dataset: str, fast: bool) -> list[Comparison]:
     base = eg_base(dataset, fast)
     return [
-        of(base, {"batch_size": (base.batch_size // EG3_BATCH_FACTOR, base.batch_size), "l2": (0.0, EG3_L2)})
+        runs.of(
+            base, {"batch_size": (base.batch_size // EG3_BATCH_FACTOR, base.batch_size), "l2": (0.0, EG3_L2)}
+        )
     ]
 
 
 def rule_eg3(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    start = start_loss(results)
+    t = runs.table(results)
+    start = runs.start_loss(results)
     big, small = max(t["batch_size"]), min(t["batch_size"])
-    base = select(t, batch_size=big, l2=0.0)
+    base = runs.select(t, batch_size=big, l2=0.0)
     fixes = {
-        f"batch {small}": select(t, batch_size=small, l2=0.0),
-        f"L2 {sig3(EG3_L2)}": select(t, batch_size=big, l2=EG3_L2),
+        f"batch {small}": runs.select(t, batch_size=small, l2=0.0),
+        f"L2 {sig3(EG3_L2)}": runs.select(t, batch_size=big, l2=EG3_L2),
     }
     parts = fix_parts(base, fixes, start)
     counts = {k: f"{int(not_prevented(r, start).sum())}/{len(r)}" for k, r in fixes.items()}
@@ -181,7 +174,7 @@ def rule_eg3(results: list[ComparisonResult]) -> Outcome:
         f"or failed to get below half their starting loss; "
         + ", ".join(f"with {k} {v}" for k, v in counts.items())
     )
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined(parts, n, text)
 
 
 CLAIMS = (
@@ -196,7 +189,7 @@ CLAIMS = (
         rule_eg1,
         stats.FISHER,
         "share of runs",
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         "one run in five either way is within what seeds alone produce",
     ),
     Claim(
@@ -209,7 +202,7 @@ CLAIMS = (
         rule_eg2,
         stats.FISHER,
         "share of runs",
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         "one run in five either way is within what seeds alone produce",
     ),
     Claim(
@@ -222,7 +215,7 @@ CLAIMS = (
         rule_eg3,
         stats.FISHER,
         "share of runs",
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         "one run in five either way is within what seeds alone produce",
     ),
 )

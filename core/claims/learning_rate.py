@@ -9,30 +9,9 @@ import numpy as np
 import pandas as pd
 
 from core import measures
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    EPOCH_MARGIN,
-    LOSS_MARGIN,
-    SEEDS,
-    SHARE_MARGIN,
-    by_seed,
-    epochs_to,
-    exp,
-    failed,
-    failed_text,
-    frame,
-    loss_or_start,
-    mean_of,
-    of,
-    overfit_exp,
-    paired_diff,
-    select,
-    sig3,
-    table,
-    values,
-    with_gap,
-)
+from core.claims.runs import sig3
 from core.results import ComparisonResult
 from core.spec import Comparison, Experiment
 
@@ -43,21 +22,21 @@ DECREASE_MARGIN = 0.05  # share of the first-epoch loss: a 5% drop is the least 
 
 
 def preset_lr1(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(exp(dataset, fast, 10, optimizer="sgd"), {"learning_rate": LR1_RATES})]
+    return [runs.of(runs.exp(dataset, fast, 10, optimizer="sgd"), {"learning_rate": LR1_RATES})]
 
 
 def rule_lr1(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    vol = measures.volatility_by_run(frame(results, "steps"), relative=True)
+    t = runs.table(results)
+    vol = measures.volatility_by_run(runs.frame(results, "steps"), relative=True)
     t = t.assign(volatility=t["key"].map(vol).astype(float))
-    ep = frame(results, "epochs")
+    ep = runs.frame(results, "epochs")
     lo, hi = min(t["learning_rate"]), max(t["learning_rate"])
-    small, large = select(t, learning_rate=lo), select(t, learning_rate=hi)
+    small, large = runs.select(t, learning_rate=lo), runs.select(t, learning_rate=hi)
     first = ep[ep["epoch"] == 1].set_index("key")["train_loss"]
     drop = (small["key"].map(first) - pd.to_numeric(small["final_train_loss"], errors="coerce")) / small[
         "key"
     ].map(first)
-    drop = drop.where(~failed(small), -1.0)  # a blow-up is the opposite of lowering the loss
+    drop = drop.where(~runs.failed(small), -1.0)  # a blow-up is the opposite of lowering the loss
     lowering = stats.paired(
         drop.to_numpy(float) - DECREASE_MARGIN,
         DECREASE_MARGIN,
@@ -65,24 +44,24 @@ def rule_lr1(results: list[ComparisonResult]) -> Outcome:
         label=f"lr {sig3(lo)} keeps lowering the loss",
     )
     calm = float(np.nanmedian(small["volatility"])) if len(small) else np.nan
-    unstable = failed(large) | (large["volatility"] > VOLATILE_FACTOR * calm)
-    calm_small = failed(small) | (small["volatility"] > VOLATILE_FACTOR * calm)
+    unstable = runs.failed(large) | (large["volatility"] > VOLATILE_FACTOR * calm)
+    calm_small = runs.failed(small) | (small["volatility"] > VOLATILE_FACTOR * calm)
     jumps = stats.counts(
         int(unstable.sum()),
         len(large),
         int(calm_small.sum()),
         len(small),
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         label=f"lr {sig3(hi)} oscillates or diverges",
     )
     n = {
         "lr_small": lo,
         "lr_large": hi,
         "loss_drop_small_share": float(np.nanmean(drop)),
-        "did_not_train_small": failed_text(small),
-        "did_not_train_large": failed_text(large),
-        "volatility_small": mean_of(small, "volatility"),
-        "volatility_large": mean_of(large, "volatility"),
+        "did_not_train_small": runs.failed_text(small),
+        "did_not_train_large": runs.failed_text(large),
+        "volatility_small": runs.mean_of(small, "volatility"),
+        "volatility_large": runs.mean_of(large, "volatility"),
         "unstable_large": f"{int(unstable.sum())}/{len(large)}",
     }
     text = (
@@ -91,8 +70,7 @@ def rule_lr1(results: list[ComparisonResult]) -> Outcome:
         f"{sig3(VOLATILE_FACTOR)}x as jumpy (relative volatility {sig3(n['volatility_large'])} vs "
         f"{sig3(n['volatility_small'])})"
     )
-    parts = (lowering, jumps)
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined((lowering, jumps), n, text)
 
 
 # -- LR2 ------------------------------------------------------------------------------------------
@@ -100,16 +78,16 @@ LR2_RATES = (0.01, 0.1)
 
 
 def preset_lr2(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(exp(dataset, fast, 15, optimizer="sgd"), {"learning_rate": LR2_RATES})]
+    return [runs.of(runs.exp(dataset, fast, 15, optimizer="sgd"), {"learning_rate": LR2_RATES})]
 
 
 def rule_lr2(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    target = measures.mean_initial_loss(frame(results, "steps")) / 2
+    t = runs.table(results)
+    target = measures.mean_initial_loss(runs.frame(results, "steps")) / 2
     lo, hi = min(t["learning_rate"]), max(t["learning_rate"])
-    slow = epochs_to(results, select(t, learning_rate=lo), "train_loss", target, True)
-    fast = epochs_to(results, select(t, learning_rate=hi), "train_loss", target, True)
-    ev = stats.paired(paired_diff(slow, fast), EPOCH_MARGIN, "epochs", discrete=True)
+    slow = runs.epochs_to(results, runs.select(t, learning_rate=lo), "train_loss", target, True)
+    fast = runs.epochs_to(results, runs.select(t, learning_rate=hi), "train_loss", target, True)
+    ev = runs.paired_test(slow, fast, runs.EPOCH_MARGIN, "epochs", discrete=True)
     n_epochs = int(t["epochs"].max())
     n = {
         "target_train_loss": target,
@@ -135,24 +113,24 @@ MATCH_SLACK = 1.05  # matched progress: the first epoch at or below 105% of the 
 def preset_lr3(dataset: str, fast: bool) -> list[Comparison]:
     """A small training set, constant rates up to one that diverges, and a cosine-annealed arm
     (the large rate decayed to zero: does the regularizing survive annealing?)."""
-    base = overfit_exp(dataset, fast, LR3_EPOCHS, optimizer="sgd")
+    base = runs.overfit_exp(dataset, fast, LR3_EPOCHS, optimizer="sgd")
     cosine = dataclasses.replace(base, lr_schedule="cosine")
-    return [of(base, {"learning_rate": LR3_RATES}), of(cosine, {"learning_rate": LR3_COSINE_RATES})]
+    return [runs.of(base, {"learning_rate": LR3_RATES}), runs.of(cosine, {"learning_rate": LR3_COSINE_RATES})]
 
 
 def gap_at_matched_loss(results: list[ComparisonResult], a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     """Per seed: gap of arm a minus gap of arm b, each read at the first epoch whose training loss
     reached the same target, that seed's slower run's final loss + 5%: equal training progress,
     so a smaller gap is regularization, not under-training."""
-    ep = frame(results, "epochs").sort_values("epoch")
+    ep = runs.frame(results, "epochs").sort_values("epoch")
     curves = {key: g for key, g in ep.groupby("key")}
     out = {}
     for seed in sorted(set(a["seed"]) & set(b["seed"])):
-        runs = [rows.loc[rows["seed"] == seed, "key"].iloc[0] for rows in (a, b)]
-        if any(k not in curves for k in runs):
+        run_keys = [rows.loc[rows["seed"] == seed, "key"].iloc[0] for rows in (a, b)]
+        if any(k not in curves for k in run_keys):
             continue
-        target = MATCH_SLACK * max(float(curves[k]["train_loss"].iloc[-1]) for k in runs)
-        gaps = [_gap_at(curves[k], target) for k in runs]
+        target = MATCH_SLACK * max(float(curves[k]["train_loss"].iloc[-1]) for k in run_keys)
+        gaps = [_gap_at(curves[k], target) for k in run_keys]
         out[seed] = gaps[0] - gaps[1]
     return pd.Series(out, dtype=float)
 
@@ -165,40 +143,42 @@ def _gap_at(curve: pd.DataFrame, target: float) -> float:
 
 
 def rule_lr3(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     const = t[t["lr_schedule"] == "constant"]
     trains = [
-        r for r in values(const, "learning_rate") if failed(select(const, learning_rate=r)).mean() < 0.5
+        r
+        for r in runs.values(const, "learning_rate")
+        if runs.failed(runs.select(const, learning_rate=r)).mean() < 0.5
     ]
-    lo = min(values(const, "learning_rate"))
+    lo = min(runs.values(const, "learning_rate"))
     hi = max(trains) if trains else lo
-    top = max(values(const, "learning_rate"))
-    small, large = select(const, learning_rate=lo), select(const, learning_rate=hi)
+    top = max(runs.values(const, "learning_rate"))
+    small, large = runs.select(const, learning_rate=lo), runs.select(const, learning_rate=hi)
     regular = stats.paired(
         gap_at_matched_loss(results, small, large).dropna().to_numpy(float),
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "nats of gap",
         label=f"lr {sig3(hi)} leaves a smaller gap than lr {sig3(lo)} at equal training loss",
     )
-    edge = select(const, learning_rate=top)
+    edge = runs.select(const, learning_rate=top)
     diverges = stats.counts(
-        int(failed(edge).sum()),
+        int(runs.failed(edge).sum()),
         len(edge),
-        int(failed(small).sum()),
+        int(runs.failed(small).sum()),
         len(small),
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         label=f"lr {sig3(top)} diverges",
     )
     cos = t[t["lr_schedule"] == "cosine"]
     parts = [regular, diverges]
     if len(cos) and cos["learning_rate"].nunique() > 1:
         c_lo, c_hi = (
-            select(cos, learning_rate=r) for r in (min(cos["learning_rate"]), max(cos["learning_rate"]))
+            runs.select(cos, learning_rate=r) for r in (min(cos["learning_rate"]), max(cos["learning_rate"]))
         )
         parts.append(
             stats.paired(
                 gap_at_matched_loss(results, c_lo, c_hi).dropna().to_numpy(float),
-                LOSS_MARGIN,
+                runs.LOSS_MARGIN,
                 "nats of gap",
                 label="the same with cosine annealing (reported)",
             )
@@ -207,9 +187,9 @@ def rule_lr3(results: list[ComparisonResult]) -> Outcome:
         "lr_small": lo,
         "lr_large_that_trains": hi,
         "lr_top": top,
-        "did_not_train_top": failed_text(edge),
-        "gap_small_final": float(with_gap(small)["gap"].mean()),
-        "gap_large_final": float(with_gap(large)["gap"].mean()),
+        "did_not_train_top": runs.failed_text(edge),
+        "gap_small_final": float(runs.with_gap(small)["gap"].mean()),
+        "gap_large_final": float(runs.with_gap(large)["gap"].mean()),
     }
     text = (
         f"at equal training loss the gap (validation minus training loss) was {sig3(regular.effect)} nats "
@@ -236,33 +216,34 @@ def suggested_lr(base: Experiment, seeds: int) -> float:
 
 
 def preset_lr4(dataset: str, fast: bool) -> list[Comparison]:
-    base = exp(dataset, fast, LR4_EPOCHS)
+    base = runs.exp(dataset, fast, LR4_EPOCHS)
     lr = suggested_lr(base, RANGE_TEST_SEEDS)
     rates = (measures.round_lr(lr / 10), lr, measures.round_lr(lr * 10))
-    return [of(base, {"learning_rate": rates})]
+    return [runs.of(base, {"learning_rate": rates})]
 
 
 def rule_lr4(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    t = t.assign(score=loss_or_start(t, "final_val_loss", results))
-    rates = values(t, "learning_rate")
+    t = runs.table(results)
+    t = t.assign(score=runs.loss_or_start(t, "final_val_loss", results))
+    rates = runs.values(t, "learning_rate")
     mid = rates[len(rates) // 2]
-    ref = by_seed(select(t, learning_rate=mid), "score")
+    ref = runs.by_seed(runs.select(t, learning_rate=mid), "score")
     parts = tuple(
-        stats.paired(
-            paired_diff(by_seed(select(t, learning_rate=r), "score"), ref),
-            LOSS_MARGIN,
+        runs.paired_test(
+            runs.by_seed(runs.select(t, learning_rate=r), "score"),
+            ref,
+            runs.LOSS_MARGIN,
             "nats of validation loss",
             label=f"the suggestion beats lr {sig3(r)}",
         )
         for r in rates
         if r != mid
     )
-    n = {"suggested_lr": mid, "seeds": SEEDS}
+    n = {"suggested_lr": mid, "seeds": runs.SEEDS}
     for r in rates:
-        rows = select(t, learning_rate=r)
-        n[f"val_loss_at_lr_{sig3(r)}"] = mean_of(rows, "score")
-        n[f"did_not_train_at_lr_{sig3(r)}"] = failed_text(rows)
+        rows = runs.select(t, learning_rate=r)
+        n[f"val_loss_at_lr_{sig3(r)}"] = runs.mean_of(rows, "score")
+        n[f"did_not_train_at_lr_{sig3(r)}"] = runs.failed_text(rows)
     ends = ", ".join(
         f"{sig3(n[f'val_loss_at_lr_{sig3(r)}'])} at lr {sig3(r)} ({n[f'did_not_train_at_lr_{sig3(r)}']} did not train)"
         for r in rates
@@ -271,7 +252,7 @@ def rule_lr4(results: list[ComparisonResult]) -> Outcome:
         f"the range test's steepest point suggested lr {sig3(mid)}; final validation loss (a run that did not "
         f"train counts at its starting loss) was {ends}"
     )
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined(parts, n, text)
 
 
 CLAIMS = (
@@ -285,7 +266,7 @@ CLAIMS = (
         rule_lr1,
         stats.FISHER,
         "share of runs",
-        SHARE_MARGIN,
+        runs.SHARE_MARGIN,
         "one run in five either way is within what seeds alone produce",
     ),
     Claim(
@@ -297,7 +278,7 @@ CLAIMS = (
         rule_lr2,
         stats.WILCOXON,
         "epochs",
-        EPOCH_MARGIN,
+        runs.EPOCH_MARGIN,
         "epochs are counted whole: less than one is no difference",
     ),
     Claim(
@@ -311,7 +292,7 @@ CLAIMS = (
         rule_lr3,
         stats.PAIRED_T,
         "nats of gap",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
     Claim(
@@ -324,7 +305,7 @@ CLAIMS = (
         rule_lr4,
         stats.PAIRED_T,
         "nats of validation loss",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
         probe=True,
     ),

@@ -10,20 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    EPOCH_MARGIN,
-    epochs_to,
-    exp,
-    frame,
-    of,
-    paired_diff,
-    select,
-    sig3,
-    table,
-    values,
-)
+from core.claims.runs import sig3
 from core.measures import mean_initial_loss
 from core.results import ComparisonResult
 from core.sandbox import Quadratic, closed_form, oscillation, run_path, steps_to_tolerance
@@ -69,7 +58,10 @@ def mo1_sandbox(gd: dict[str, float], mom: dict[str, float]) -> str:
 
 def preset_mo1(dataset: str, fast: bool) -> list[Comparison]:
     return [
-        of(exp(dataset, fast, MO1_EPOCHS), {"optimizer": ("sgd", "momentum"), "learning_rate": MO1_RATES})
+        runs.of(
+            runs.exp(dataset, fast, MO1_EPOCHS),
+            {"optimizer": ("sgd", "momentum"), "learning_rate": MO1_RATES},
+        )
     ]
 
 
@@ -77,8 +69,8 @@ def best_rate(results: list[ComparisonResult], rows: Any, target: float) -> tupl
     """Among the rows' learning rates: fewest mean epochs to target (chosen on the mean, then
     compared seed by seed)."""
     scored = []
-    for r in values(rows, "learning_rate"):
-        reach = epochs_to(results, select(rows, learning_rate=r), "train_loss", target, True)
+    for r in runs.values(rows, "learning_rate"):
+        reach = runs.epochs_to(results, runs.select(rows, learning_rate=r), "train_loss", target, True)
         scored.append((float(reach.mean()), r, reach))
     scored.sort(key=lambda s: (s[0], s[1]))
     return scored[0][1], scored[0][2]
@@ -102,15 +94,16 @@ def rule_mo1(results: list[ComparisonResult]) -> Outcome:
         f"reached tolerance in {sig3(mom.get('steps'))} steps vs {sig3(gd.get('steps'))} for plain gradient "
         f"descent, with an across/along path ratio of {sig3(mom.get('ratio'))} vs {sig3(gd.get('ratio'))}"
     )
-    t = table(results)
+    t = runs.table(results)
     if t.empty:
         return Outcome(sandbox, n, text, (sandbox,))
-    target = MO1_TARGET_SHARE * mean_initial_loss(frame(results, "steps"))
-    r_sgd, e_sgd = best_rate(results, select(t, optimizer="sgd"), target)
-    r_mom, e_mom = best_rate(results, select(t, optimizer="momentum"), target)
-    net = stats.paired(
-        paired_diff(e_sgd, e_mom),
-        EPOCH_MARGIN,
+    target = MO1_TARGET_SHARE * mean_initial_loss(runs.frame(results, "steps"))
+    r_sgd, e_sgd = best_rate(results, runs.select(t, optimizer="sgd"), target)
+    r_mom, e_mom = best_rate(results, runs.select(t, optimizer="momentum"), target)
+    net = runs.paired_test(
+        e_sgd,
+        e_mom,
+        runs.EPOCH_MARGIN,
         "epochs",
         discrete=True,
         label="a real network, each at its best rate (a check)",

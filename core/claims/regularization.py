@@ -11,23 +11,9 @@ import dataclasses
 import numpy as np
 
 from core import measures
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    LOSS_MARGIN,
-    by_seed,
-    exp,
-    finite,
-    frame,
-    mean_of,
-    of,
-    overfit_exp,
-    paired_diff,
-    select,
-    sig3,
-    table,
-    with_gap,
-)
+from core.claims.runs import sig3
 from core.results import ComparisonResult
 from core.spec import Comparison
 
@@ -40,20 +26,20 @@ TIME_MARGIN = 5.0  # % of an L2 epoch: below this, timing noise on a shared CPU
 
 
 def preset_rg1(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(overfit_exp(dataset, fast, 20), {"l2": RG1_L2})]
+    return [runs.of(runs.overfit_exp(dataset, fast, 20), {"l2": RG1_L2})]
 
 
 def rule_rg1(results: list[ComparisonResult]) -> Outcome:
-    t = with_gap(table(results))
+    t = runs.with_gap(runs.table(results))
     strong = max(t["l2"])
-    none, reg = select(t, l2=0.0), select(t, l2=strong)
-    ev = stats.paired(paired_diff(by_seed(none, "gap"), by_seed(reg, "gap")), LOSS_MARGIN, "nats of gap")
+    none, reg = runs.select(t, l2=0.0), runs.select(t, l2=strong)
+    ev = runs.column_test(none, reg, "gap", runs.LOSS_MARGIN, "nats of gap")
     n = {
         "l2": strong,
-        "gap_without": mean_of(none, "gap"),
-        "gap_with": mean_of(reg, "gap"),
-        "val_loss_without": mean_of(none, "final_val_loss"),
-        "val_loss_with": mean_of(reg, "final_val_loss"),
+        "gap_without": runs.mean_of(none, "gap"),
+        "gap_with": runs.mean_of(reg, "gap"),
+        "val_loss_without": runs.mean_of(none, "final_val_loss"),
+        "val_loss_with": runs.mean_of(reg, "final_val_loss"),
         "training_examples": int(t["n_train"].max()) if "n_train" in t else None,
     }
     text = (
@@ -65,22 +51,22 @@ def rule_rg1(results: list[ComparisonResult]) -> Outcome:
 
 
 def preset_rg2(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(exp(dataset, fast, 10), {"l1": (0.0, RG_L), "l2": (0.0, RG_L)})]
+    return [runs.of(runs.exp(dataset, fast, 10), {"l1": (0.0, RG_L), "l2": (0.0, RG_L)})]
 
 
 def rule_rg2(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     l1v, l2v = max(t["l1"]), max(t["l2"])
-    l1, l2, none = select(t, l1=l1v, l2=0.0), select(t, l1=0.0, l2=l2v), select(t, l1=0.0, l2=0.0)
-    ev = stats.paired(
-        paired_diff(by_seed(l1, "weight_sparsity"), by_seed(l2, "weight_sparsity")),
-        SPARSITY_MARGIN,
-        "share of weights",
+    l1, l2, none = (
+        runs.select(t, l1=l1v, l2=0.0),
+        runs.select(t, l1=0.0, l2=l2v),
+        runs.select(t, l1=0.0, l2=0.0),
     )
+    ev = runs.column_test(l1, l2, "weight_sparsity", SPARSITY_MARGIN, "share of weights")
     n = {
-        "sparsity_l1": mean_of(l1, "weight_sparsity"),
-        "sparsity_l2": mean_of(l2, "weight_sparsity"),
-        "sparsity_none": mean_of(none, "weight_sparsity"),
+        "sparsity_l1": runs.mean_of(l1, "weight_sparsity"),
+        "sparsity_l2": runs.mean_of(l2, "weight_sparsity"),
+        "sparsity_none": runs.mean_of(none, "weight_sparsity"),
         "l1": l1v,
         "l2": l2v,
     }
@@ -94,20 +80,23 @@ def rule_rg2(results: list[ComparisonResult]) -> Outcome:
 def preset_rg3(dataset: str, fast: bool) -> list[Comparison]:
     """One single-run comparison per (penalty, seed), alternating L1 and L2, so that a change in
     the machine's load during the measurement hits both penalties alike."""
-    base = exp(dataset, fast, RG3_EPOCHS)
+    base = runs.exp(dataset, fast, RG3_EPOCHS)
     return [
-        of(dataclasses.replace(base, seed=s, **{penalty: RG_L}), seeds=1)
+        runs.of(dataclasses.replace(base, seed=s, **{penalty: RG_L}), seeds=1)
         for s in range(RG3_RUNS)
         for penalty in ("l1", "l2")
     ]
 
 
 def rule_rg3(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     t = t.assign(
-        epoch_seconds=t["key"].map(measures.seconds_per_epoch(frame(results, "epochs"))).astype(float)
+        epoch_seconds=t["key"].map(measures.seconds_per_epoch(runs.frame(results, "epochs"))).astype(float)
     )
-    a, b = finite(by_seed(t[t["l1"] > 0], "epoch_seconds")), finite(by_seed(t[t["l2"] > 0], "epoch_seconds"))
+    a, b = (
+        runs.finite(runs.by_seed(t[t["l1"] > 0], "epoch_seconds")),
+        runs.finite(runs.by_seed(t[t["l2"] > 0], "epoch_seconds")),
+    )
     ref = float(b.mean()) if len(b) else np.nan
     ev = stats.unpaired(100 * a.to_numpy() / ref, 100 * b.to_numpy() / ref, TIME_MARGIN, "% of an L2 epoch")
     stacked = bool((t.get("group_size", 1) > 1).any()) if len(t) else False
@@ -139,7 +128,7 @@ CLAIMS = (
         rule_rg1,
         stats.PAIRED_T,
         "nats of gap",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
     Claim(

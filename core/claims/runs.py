@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from core import measures
+from core.claims import stats
+from core.claims.base import Outcome
 from core.claims.stats import sig3
 from core.results import ComparisonResult
 from core.spec import TOY_DATASETS, Comparison, Experiment
@@ -130,6 +132,24 @@ def paired_diff(a: pd.Series, b: pd.Series) -> np.ndarray:
     d = (a - b).dropna()
     d = d[np.isfinite(d.to_numpy(float))]
     return d.to_numpy(float)
+
+
+def paired_test(a: pd.Series, b: pd.Series, margin: float, unit: str, **options: Any) -> stats.Evidence:
+    """core.claims.stats.paired on a - b per seed (positive = as predicted): the one pairing every
+    topic's seed-by-seed comparison uses; `options` are paired's (discrete, label, interval)."""
+    return stats.paired(paired_diff(a, b), margin, unit, **options)
+
+
+def column_test(
+    a: pd.DataFrame, b: pd.DataFrame, col: str, margin: float, unit: str, **options: Any
+) -> stats.Evidence:
+    """paired_test of one column of two arms' rows, seed by seed (a's value minus b's)."""
+    return paired_test(by_seed(a, col), by_seed(b, col), margin, unit, **options)
+
+
+def combined(parts: Sequence[stats.Evidence], n: dict[str, Any], text: str) -> Outcome:
+    """The Outcome of a claim tested in parts: every part kept, the verdict stats.combine's."""
+    return Outcome(stats.combine(parts), n, text, parts)
 
 
 def finite(s: pd.Series) -> pd.Series:

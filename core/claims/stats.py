@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+Sample = Sequence[float] | np.ndarray  # one arm's (or one difference's) values, seed by seed
+
 HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
 VERDICTS = (HOLDS, FAILS, UNSURE)
 ALPHA = 0.05  # the field's default one-sided level; TOST runs each of its two tests at it
@@ -79,7 +81,7 @@ def _finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(float(x)) else float(x)
 
 
-def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
+def _clean(values: Sample) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     return v[np.isfinite(v)]
 
@@ -137,7 +139,7 @@ def seeds_for_mean(effect: float, sd: float, margin: float) -> int | None:
 
 
 def paired(
-    differences: Sequence[float] | np.ndarray,
+    differences: Sample,
     margin: float,
     unit: str,
     *,
@@ -230,8 +232,8 @@ def _nan_to_one(p: float) -> float:
 
 
 def unpaired(
-    predicted_larger: Sequence[float] | np.ndarray,
-    other: Sequence[float] | np.ndarray,
+    predicted_larger: Sample,
+    other: Sample,
     margin: float,
     unit: str,
     *,
@@ -255,14 +257,7 @@ def unpaired(
     return Evidence(verdict, WELCH, effect, unit, ci, p_pred, n, margin, needed, label)
 
 
-def spread(
-    predicted_wider: Sequence[float] | np.ndarray,
-    other: Sequence[float] | np.ndarray,
-    margin: float,
-    unit: str,
-    *,
-    label: str = "",
-) -> Evidence:
+def spread(predicted_wider: Sample, other: Sample, margin: float, unit: str, *, label: str = "") -> Evidence:
     """Brown-Forsythe: Welch t on absolute deviations from each group's median (for two groups
     the same test as Levene's with median centring, made one-sided). Effect = difference of the
     mean absolute deviations, in the measurement's unit."""

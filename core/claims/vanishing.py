@@ -11,9 +11,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import by_seed, exp, finite, of, paired_diff, select, sig3, table
+from core.claims.runs import sig3
 from core.results import ComparisonResult
 from core.spec import Comparison, Experiment
 
@@ -25,27 +25,27 @@ DECADE_MARGIN = 0.5  # half a decade (~3x) is the least gain or loss worth the n
 
 
 def vg_base(dataset: str, fast: bool) -> Experiment:
-    return exp(dataset, fast, VG_EPOCHS, depth=VG_DEPTH, width=VG_WIDTH)
+    return runs.exp(dataset, fast, VG_EPOCHS, depth=VG_DEPTH, width=VG_WIDTH)
 
 
 def preset_vg1(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(dataclasses.replace(vg_base(dataset, fast), activation="sigmoid"))]
+    return [runs.of(dataclasses.replace(vg_base(dataset, fast), activation="sigmoid"))]
 
 
 def preset_vg2(dataset: str, fast: bool) -> list[Comparison]:
     """VG1's sigmoid runs (the same keys: a store replays them), ReLU, sigmoid + residual."""
     residual = dataclasses.replace(vg_base(dataset, fast), activation="sigmoid", residual=True)
-    return [*preset_vg1(dataset, fast), of(vg_base(dataset, fast)), of(residual)]
+    return [*preset_vg1(dataset, fast), runs.of(vg_base(dataset, fast)), runs.of(residual)]
 
 
 def log_ratio(rows: pd.DataFrame) -> pd.Series:
     """Per seed: log10(first-layer / last-layer gradient norm), NaN where not measurable."""
-    r = by_seed(rows, "grad_norm_first_layer") / by_seed(rows, "grad_norm_last_layer")
+    r = runs.by_seed(rows, "grad_norm_first_layer") / runs.by_seed(rows, "grad_norm_last_layer")
     return np.log10(r.where(r > 0))
 
 
 def rule_vg1(results: list[ComparisonResult]) -> Outcome:
-    lr = finite(log_ratio(select(table(results), activation="sigmoid", residual=False)))
+    lr = runs.finite(log_ratio(runs.select(runs.table(results), activation="sigmoid", residual=False)))
     ev = stats.paired((-VANISHING_DECADES - lr).to_numpy(float), DECADE_MARGIN, "decades below 1/10")
     n = {
         "first_over_last": 10 ** float(lr.mean()) if len(lr) else None,
@@ -62,19 +62,17 @@ def rule_vg1(results: list[ComparisonResult]) -> Outcome:
 
 
 def rule_vg2(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
-    sig = log_ratio(select(t, activation="sigmoid", residual=False))
-    relu = log_ratio(select(t, activation="relu", residual=False))
-    res = log_ratio(select(t, activation="sigmoid", residual=True))
+    t = runs.table(results)
+    sig = log_ratio(runs.select(t, activation="sigmoid", residual=False))
+    relu = log_ratio(runs.select(t, activation="relu", residual=False))
+    res = log_ratio(runs.select(t, activation="sigmoid", residual=True))
     parts = (
-        stats.paired(paired_diff(relu, sig), DECADE_MARGIN, "decades of gradient ratio", label="ReLU"),
-        stats.paired(
-            paired_diff(res, sig), DECADE_MARGIN, "decades of gradient ratio", label="residual connections"
-        ),
+        runs.paired_test(relu, sig, DECADE_MARGIN, "decades of gradient ratio", label="ReLU"),
+        runs.paired_test(res, sig, DECADE_MARGIN, "decades of gradient ratio", label="residual connections"),
     )
 
     def ratio(s: pd.Series) -> float | None:
-        s = finite(s)
+        s = runs.finite(s)
         return 10 ** float(s.mean()) if len(s) else None
 
     n = {"ratio_sigmoid": ratio(sig), "ratio_relu": ratio(relu), "ratio_sigmoid_residual": ratio(res)}
@@ -83,7 +81,7 @@ def rule_vg2(results: list[ComparisonResult]) -> Outcome:
         f"{sig3(n['ratio_relu'])}, sigmoid with residual connections {sig3(n['ratio_sigmoid_residual'])} "
         f"(geometric means over seeds)"
     )
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined(parts, n, text)
 
 
 CLAIMS = (

@@ -16,24 +16,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    GRID_MARGIN,
-    LOSS_MARGIN,
-    by_seed,
-    exp,
-    loss_or_start,
-    of,
-    overfit_exp,
-    paired_diff,
-    pool_size,
-    select,
-    sig3,
-    steps_per_epoch,
-    table,
-    values,
-)
+from core.claims.runs import sig3, values
 from core.results import ComparisonResult
 from core.spec import Comparison
 
@@ -50,33 +35,36 @@ WD3_PEAK = 10  # one-cycle peaks at 10x the constant rate
 def wd1_grid(dataset: str, fast: bool) -> tuple[float, ...]:
     """Weight decays whose lr * wd * steps hit WD1_EFFECTIVE on this dataset (capped at the
     knob's bound, repeats dropped)."""
-    base = exp(dataset, fast, WD1_EPOCHS)
-    total = base.learning_rate * base.epochs * steps_per_epoch(base)
+    base = runs.exp(dataset, fast, WD1_EPOCHS)
+    total = base.learning_rate * base.epochs * runs.steps_per_epoch(base)
     grid = [min(MAX_WEIGHT_DECAY, float(f"{e / total:.2g}")) for e in WD1_EFFECTIVE]
     return tuple(dict.fromkeys(grid))
 
 
 def preset_wd1(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(exp(dataset, fast, WD1_EPOCHS), {"weight_decay": wd1_grid(dataset, fast)}, WD1_SEEDS)]
+    return [
+        runs.of(runs.exp(dataset, fast, WD1_EPOCHS), {"weight_decay": wd1_grid(dataset, fast)}, WD1_SEEDS)
+    ]
 
 
 def rule_wd1(results: list[ComparisonResult]) -> Outcome:
     """Best and worst decay picked on the first half of the seeds (by mean validation loss), their
     difference tested on the other half, seed by seed."""
-    t = table(results)
-    t = t.assign(score=loss_or_start(t, "final_val_loss", results))
+    t = runs.table(results)
+    t = t.assign(score=runs.loss_or_start(t, "final_val_loss", results))
     seeds = sorted(t["seed"].unique())
     pick, test = seeds[: len(seeds) // 2], seeds[len(seeds) // 2 :]
     chosen = t[t["seed"].isin(pick)].groupby("weight_decay")["score"].mean().dropna()
     if chosen.empty:
-        ev = stats.paired([], LOSS_MARGIN, "nats of validation loss")
+        ev = stats.paired([], runs.LOSS_MARGIN, "nats of validation loss")
         return Outcome(ev, {}, "no run trained, so no weight decay can be compared")
     best, worst = float(chosen.idxmin()), float(chosen.idxmax())
     held = t[t["seed"].isin(test)]
-    d = paired_diff(
-        by_seed(select(held, weight_decay=worst), "score"), by_seed(select(held, weight_decay=best), "score")
+    d = runs.paired_diff(
+        runs.by_seed(runs.select(held, weight_decay=worst), "score"),
+        runs.by_seed(runs.select(held, weight_decay=best), "score"),
     )
-    ev = stats.paired(d, LOSS_MARGIN, "nats of validation loss")
+    ev = stats.paired(d, runs.LOSS_MARGIN, "nats of validation loss")
     means = t.groupby("weight_decay")["score"].mean()
     n = {
         "best_weight_decay": best,
@@ -96,7 +84,7 @@ def rule_wd1(results: list[ComparisonResult]) -> Outcome:
 
 def best_index(rows: pd.DataFrame, grid: list[float], results: list[ComparisonResult]) -> pd.Series:
     """Per seed: position in the log grid of the weight decay with the lowest validation loss."""
-    rows = rows.assign(score=loss_or_start(rows, "final_val_loss", results))
+    rows = rows.assign(score=runs.loss_or_start(rows, "final_val_loss", results))
     out = {}
     for seed, g in rows.groupby("seed"):
         g = g.dropna(subset=["score"])
@@ -107,32 +95,34 @@ def best_index(rows: pd.DataFrame, grid: list[float], results: list[ComparisonRe
 
 def preset_wd2(dataset: str, fast: bool) -> list[Comparison]:
     """Three cells: small/large data at width 32, and the large data at width 128 as well."""
-    large = min(pool_size(dataset), 400 if fast else pool_size(dataset))
-    base = exp(dataset, fast, 10, width=32, n_samples=large)
+    large = min(runs.pool_size(dataset), 400 if fast else runs.pool_size(dataset))
+    base = runs.exp(dataset, fast, 10, width=32, n_samples=large)
     return [
-        of(base, {"n_samples": (max(60, large // 5), large), "weight_decay": WD2_GRID}),
-        of(dataclasses.replace(base, width=128), {"weight_decay": WD2_GRID}),
+        runs.of(base, {"n_samples": (max(60, large // 5), large), "weight_decay": WD2_GRID}),
+        runs.of(dataclasses.replace(base, width=128), {"weight_decay": WD2_GRID}),
     ]
 
 
 def rule_wd2(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     grid = values(t, "weight_decay")
     n_small, n_large = min(t["n_samples"]), max(t["n_samples"])
     w_small, w_large = min(t["width"]), max(t["width"])
-    small_data = best_index(select(t, n_samples=n_small, width=w_small), grid, results)
-    large_data = best_index(select(t, n_samples=n_large, width=w_small), grid, results)
-    large_model = best_index(select(t, n_samples=n_large, width=w_large), grid, results)
-    data = stats.paired(
-        paired_diff(small_data, large_data),
-        GRID_MARGIN,
+    small_data = best_index(runs.select(t, n_samples=n_small, width=w_small), grid, results)
+    large_data = best_index(runs.select(t, n_samples=n_large, width=w_small), grid, results)
+    large_model = best_index(runs.select(t, n_samples=n_large, width=w_large), grid, results)
+    data = runs.paired_test(
+        small_data,
+        large_data,
+        runs.GRID_MARGIN,
         "grid steps",
         discrete=True,
         label=f"{n_small} vs {n_large} examples",
     )
-    model = stats.paired(
-        paired_diff(large_data, large_model),
-        GRID_MARGIN,
+    model = runs.paired_test(
+        large_data,
+        large_model,
+        runs.GRID_MARGIN,
         "grid steps",
         discrete=True,
         label=f"width {w_small} vs {w_large}",
@@ -152,22 +142,21 @@ def rule_wd2(results: list[ComparisonResult]) -> Outcome:
         f"{n['median_best_large_data']} with {n_large}, and {n['median_best_large_data']} at width {w_small} vs "
         f"{n['median_best_large_model']} at width {w_large} (grid {n['grid']})"
     )
-    parts = (data, model)
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined((data, model), n, text)
 
 
 def preset_wd3(dataset: str, fast: bool) -> list[Comparison]:
-    base = overfit_exp(dataset, fast, 15, learning_rate=WD3_LR)
+    base = runs.overfit_exp(dataset, fast, 15, learning_rate=WD3_LR)
     cyclic = dataclasses.replace(base, lr_schedule="one_cycle", learning_rate=WD3_PEAK * WD3_LR)
-    return [of(base, {"weight_decay": WD_GRID}), of(cyclic, {"weight_decay": WD_GRID})]
+    return [runs.of(base, {"weight_decay": WD_GRID}), runs.of(cyclic, {"weight_decay": WD_GRID})]
 
 
 def rule_wd3(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     grid = values(t, "weight_decay")
-    const = best_index(select(t, lr_schedule="constant"), grid, results)
-    cyc = best_index(select(t, lr_schedule="one_cycle"), grid, results)
-    ev = stats.paired(paired_diff(const, cyc), GRID_MARGIN, "grid steps", discrete=True)
+    const = best_index(runs.select(t, lr_schedule="constant"), grid, results)
+    cyc = best_index(runs.select(t, lr_schedule="one_cycle"), grid, results)
+    ev = runs.paired_test(const, cyc, runs.GRID_MARGIN, "grid steps", discrete=True)
 
     def typical(s: pd.Series) -> str:
         return sig3(grid[int(np.median(s))]) if len(s) else "n/a"
@@ -175,7 +164,7 @@ def rule_wd3(results: list[ComparisonResult]) -> Outcome:
     n = {
         "median_best_constant": typical(const),
         "median_best_one_cycle": typical(cyc),
-        "mean_grid_steps_apart": float(np.mean(paired_diff(const, cyc))) if len(const) else math.nan,
+        "mean_grid_steps_apart": float(np.mean(runs.paired_diff(const, cyc))) if len(const) else math.nan,
     }
     text = (
         f"the median per-seed best weight decay was {n['median_best_constant']} with a constant lr "
@@ -196,7 +185,7 @@ CLAIMS = (
         rule_wd1,
         stats.PAIRED_T,
         "nats of validation loss",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
     Claim(
@@ -209,7 +198,7 @@ CLAIMS = (
         rule_wd2,
         stats.WILCOXON,
         "grid steps",
-        GRID_MARGIN,
+        runs.GRID_MARGIN,
         "a best value less than one grid step away is the same value",
     ),
     Claim(
@@ -223,7 +212,7 @@ CLAIMS = (
         rule_wd3,
         stats.WILCOXON,
         "grid steps",
-        GRID_MARGIN,
+        runs.GRID_MARGIN,
         "a best value less than one grid step away is the same value",
     ),
 )

@@ -11,23 +11,9 @@ import dataclasses
 
 import pandas as pd
 
-from core.claims import stats
+from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
-from core.claims.runs import (
-    LOSS_MARGIN,
-    REAL_N,
-    TOY_N,
-    by_seed,
-    mean_of,
-    of,
-    overfit_exp,
-    paired_diff,
-    select,
-    sig3,
-    table,
-    values,
-    with_gap,
-)
+from core.claims.runs import sig3
 from core.limits import MAX_WIDTH
 from core.measures import n_params
 from core.results import ComparisonResult
@@ -44,7 +30,7 @@ def data_shape(dataset: str) -> tuple[int, int]:
     """(features, outputs) without TensorFlow: the data pool is cached by core.data."""
     from core.data import load_dataset
 
-    ds = load_dataset(dataset, TOY_N if dataset in TOY_DATASETS else REAL_N)
+    ds = load_dataset(dataset, runs.TOY_N if dataset in TOY_DATASETS else runs.REAL_N)
     return ds.n_features, 1 if ds.is_regression else ds.n_classes
 
 
@@ -58,29 +44,33 @@ def preset_wvd1(dataset: str, fast: bool) -> list[Comparison]:
         budget = n_params(f, o, w, WVD_DEEP_DEPTH)
         if wide_width(f, o, budget) <= MAX_WIDTH:
             break
-    base = overfit_exp(dataset, fast, WVD1_EPOCHS)
+    base = runs.overfit_exp(dataset, fast, WVD1_EPOCHS)
     deep = dataclasses.replace(base, depth=WVD_DEEP_DEPTH, width=w)
     wide = dataclasses.replace(base, depth=1, width=min(MAX_WIDTH, wide_width(f, o, budget)))
     noisy = {"label_noise": (0.0, MAX_LABEL_NOISE)}
-    return [of(wide, noisy), of(deep, noisy)]
+    return [runs.of(wide, noisy), runs.of(deep, noisy)]
 
 
 def rule_wvd1(results: list[ComparisonResult]) -> Outcome:
-    t = table(results)
+    t = runs.table(results)
     acc = pd.to_numeric(t["final_val_accuracy"], errors="coerce").notna().any()
-    clean, noisy = select(t, label_noise=0.0), t[t["label_noise"] > 0]
+    clean, noisy = runs.select(t, label_noise=0.0), t[t["label_noise"] > 0]
     wide, deep = clean[clean["depth"] == 1], clean[clean["depth"] > 1]
     if acc:
-        gen = stats.paired(
-            paired_diff(by_seed(deep, "final_val_accuracy"), by_seed(wide, "final_val_accuracy")),
+        gen = runs.column_test(
+            deep,
+            wide,
+            "final_val_accuracy",
             ACC_MARGIN,
             "validation accuracy",
             label="the deep net generalizes better",
         )
     else:
-        gen = stats.paired(
-            paired_diff(by_seed(wide, "final_val_loss"), by_seed(deep, "final_val_loss")),
-            LOSS_MARGIN,
+        gen = runs.column_test(
+            wide,
+            deep,
+            "final_val_loss",
+            runs.LOSS_MARGIN,
             "nats of validation loss",
             label="the deep net generalizes better",
         )
@@ -88,8 +78,10 @@ def rule_wvd1(results: list[ComparisonResult]) -> Outcome:
     n_wide, n_deep = noisy[noisy["depth"] == 1], noisy[noisy["depth"] > 1]
     if acc and len(n_wide) and len(n_deep):
         parts.append(
-            stats.paired(
-                paired_diff(by_seed(n_wide, "final_train_accuracy"), by_seed(n_deep, "final_train_accuracy")),
+            runs.column_test(
+                n_wide,
+                n_deep,
+                "final_train_accuracy",
                 ACC_MARGIN,
                 "training accuracy on random labels",
                 label="the wide net memorizes random labels better",
@@ -101,10 +93,10 @@ def rule_wvd1(results: list[ComparisonResult]) -> Outcome:
         "deep_shape": f"{WVD_DEEP_DEPTH}x{int(deep['width'].iloc[0])}" if len(deep) else None,
         "params_wide": int(wide["n_params"].iloc[0]) if len(wide) else None,
         "params_deep": int(deep["n_params"].iloc[0]) if len(deep) else None,
-        "val_wide": mean_of(wide, col),
-        "val_deep": mean_of(deep, col),
-        "random_label_train_acc_wide": mean_of(n_wide, "final_train_accuracy") if acc else None,
-        "random_label_train_acc_deep": mean_of(n_deep, "final_train_accuracy") if acc else None,
+        "val_wide": runs.mean_of(wide, col),
+        "val_deep": runs.mean_of(deep, col),
+        "random_label_train_acc_wide": runs.mean_of(n_wide, "final_train_accuracy") if acc else None,
+        "random_label_train_acc_deep": runs.mean_of(n_deep, "final_train_accuracy") if acc else None,
     }
     text = (
         f"with {n['params_wide']} vs {n['params_deep']} weights, 1x{n['wide_units']} reached validation "
@@ -116,21 +108,21 @@ def rule_wvd1(results: list[ComparisonResult]) -> Outcome:
 
 
 def preset_wvd2(dataset: str, fast: bool) -> list[Comparison]:
-    return [of(overfit_exp(dataset, fast, 15), {"width": WVD2_WIDTHS, "depth": WVD2_DEPTHS})]
+    return [runs.of(runs.overfit_exp(dataset, fast, 15), {"width": WVD2_WIDTHS, "depth": WVD2_DEPTHS})]
 
 
 def rule_wvd2(results: list[ComparisonResult]) -> Outcome:
-    t = with_gap(table(results))
-    (w0, w1), (d0, d1) = values(t, "width"), values(t, "depth")
+    t = runs.with_gap(runs.table(results))
+    (w0, w1), (d0, d1) = runs.values(t, "width"), runs.values(t, "depth")
 
     def gap(w: int, d: int) -> pd.Series:
-        return by_seed(select(t, width=w, depth=d), "gap")
+        return runs.by_seed(runs.select(t, width=w, depth=d), "gap")
 
-    wider = [paired_diff(gap(w1, d), gap(w0, d)) for d in (d0, d1)]
-    deeper = [paired_diff(gap(w, d1), gap(w, d0)) for w in (w0, w1)]
+    wider = [runs.paired_diff(gap(w1, d), gap(w0, d)) for d in (d0, d1)]
+    deeper = [runs.paired_diff(gap(w, d1), gap(w, d0)) for w in (w0, w1)]
     parts = (
-        stats.paired([x for d in wider for x in d], LOSS_MARGIN, "nats of gap", label="widening"),
-        stats.paired([x for d in deeper for x in d], LOSS_MARGIN, "nats of gap", label="deepening"),
+        stats.paired([x for d in wider for x in d], runs.LOSS_MARGIN, "nats of gap", label="widening"),
+        stats.paired([x for d in deeper for x in d], runs.LOSS_MARGIN, "nats of gap", label="deepening"),
     )
     n = {f"gap_{w}x{d}": float(gap(w, d).mean()) for w in (w0, w1) for d in (d0, d1)}
     cells = ", ".join(
@@ -139,7 +131,7 @@ def rule_wvd2(results: list[ComparisonResult]) -> Outcome:
         for d in (d0, d1)
     )
     text = f"the gap (validation minus training loss) on 300 training examples was {cells}"
-    return Outcome(stats.combine(parts), n, text, parts)
+    return runs.combined(parts, n, text)
 
 
 CLAIMS = (
@@ -167,7 +159,7 @@ CLAIMS = (
         rule_wvd2,
         stats.PAIRED_T,
         "nats of gap",
-        LOSS_MARGIN,
+        runs.LOSS_MARGIN,
         "0.02 nats is about a tenth of a typical validation loss here",
     ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 from core.data.base import KERAS_CACHE_ENV, Dataset, DataUnavailable, freeze, short
 
 DOWNLOAD_PROBE_TIMEOUT_S = 10.0  # Keras' own download has no timeout; a dropped packet would hang the app
+DOWNLOAD_CHUNK_BYTES = 1 << 20  # stream the 11-30 MB files instead of holding them twice
 
 _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_FILE = "mnist.npz"
@@ -93,36 +95,42 @@ def _idx_images(path: Path) -> np.ndarray:
 
 
 def _fetch(name: str, folder: Path, files: list[str], hashes: dict[str, str]) -> list[Path]:
-    """Paths of `files` in `folder`, downloading the missing ones with Keras' own downloader.
+    """Paths of `files` in `folder`, downloading the missing ones from Keras' own dataset origin.
 
-    Files already present are read directly, without Keras: `keras.datasets.*.load_data()`
-    takes no cache folder (Keras fixes it at import time from KERAS_HOME) and re-downloads a
-    file whose hash it does not recognise, so it could not honour WHATIF_KERAS_CACHE. A short
-    reachability probe runs first because Keras' download has no timeout: behind a firewall
-    that drops packets it would hang the app instead of failing.
+    Files already present are read directly: `keras.datasets.*.load_data()` takes no cache folder
+    (Keras fixes it at import time from KERAS_HOME), so it could not honour WHATIF_KERAS_CACHE.
+    The download is plain urllib with a timeout (Keras' has none: behind a firewall that drops
+    packets it would hang the app) and checks the same SHA-256 Keras checks; it also keeps
+    TensorFlow out of the server process, which only core.training may import.
     """
     missing = [f for f in files if not (folder / f).is_file()]
     if not missing:
         return [folder / f for f in files]
     try:
-        probe = urllib.request.Request(_KERAS_ORIGIN + missing[0], method="HEAD")
-        with urllib.request.urlopen(probe, timeout=DOWNLOAD_PROBE_TIMEOUT_S):
-            pass
+        for f in missing:
+            _download(_KERAS_ORIGIN + f, folder / f, hashes.get(f))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise _not_downloadable(name, folder, missing, exc) from exc
-    try:
-        from keras.utils import get_file  # lazy: imports TensorFlow
+    return [folder / f for f in files]
 
-        folder.mkdir(parents=True, exist_ok=True)  # else Keras silently falls back to /tmp/.keras
-        got = {}
-        for f in missing:
-            origin = _KERAS_ORIGIN + f
-            # cache_subdir="" puts the file straight into `folder`, where the next run looks.
-            path = get_file(f, origin=origin, file_hash=hashes.get(f), cache_dir=str(folder), cache_subdir="")
-            got[f] = Path(path)
-    except Exception as exc:  # Keras wraps network errors in a bare Exception
-        raise _not_downloadable(name, folder, missing, exc) from exc
-    return [got.get(f, folder / f) for f in files]
+
+def _download(url: str, path: Path, sha256: str | None) -> None:
+    """Fetch `url` into `path` via a temporary file (a reader never sees half a file); refuse a
+    file whose SHA-256 differs from the one given."""
+    tmp = path.with_name(path.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_PROBE_TIMEOUT_S) as response:
+            path.parent.mkdir(parents=True, exist_ok=True)  # only once the server answered
+            with tmp.open("wb") as out:
+                while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
+                    digest.update(chunk)
+                    out.write(chunk)
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise ValueError(f"{path.name} arrived damaged (its checksum does not match)")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _not_downloadable(name: str, folder: Path, missing: list[str], exc: BaseException) -> DataUnavailable:

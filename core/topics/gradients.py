@@ -18,25 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.measures import n_params, ordered  # noqa: F401  (n_params: re-export, see below)
-from core.measures import prior_loss as chance_loss  # noqa: F401
+from core.measures import ordered
 from core.results import ComparisonResult, RunResult
 from core.spec import Comparison, Experiment, variant_label
-from core.topics.wide_deep import (  # noqa: F401
-    Pair,
-    class_shares,
-    equal_budget,
-    fit_table,
-    memorization_table,
-    pair_changes,
-    shuffled_labels_csv,
-)
 from core.variants import VariantSet
-
-# Transitional re-exports, until their importers switch (then delete them): chance_loss
-# (= core.measures.prior_loss, the entropy of the class shares) for pages/exploding.py; n_params
-# (core.measures) and the wide-vs-deep names (core.topics.wide_deep) for pages/wide_deep.py,
-# ui/sections/wide_deep.py and ui/sections/inputs.py.
 
 # -- vanishing gradients -------------------------------------------------------------------------
 # A layer whose gradient is 100,000 times smaller than the output layer's moves 100,000 times
@@ -116,6 +101,17 @@ def vanishing_summary(ratios: pd.DataFrame, order: Sequence[str] | None = None) 
 
 
 # -- exploding gradients: detection ----------------------------------------------------------------
+# The exploding page's default run (and the worker's prewarm of it), tuned on digits: every seed
+# blows up within two steps, and clipping lets it train (~70-90% val).
+BLOWS_UP = Experiment(
+    activation="leaky_relu",
+    depth=6,
+    width=32,
+    init="normal_large",
+    learning_rate=0.01,
+    batch_size=64,
+    epochs=5,
+)
 # "Unstable": one update changes the loss by more than the loss itself was lately (it doubles,
 # or drops to nothing), and by at least half a nat — half a nat is the change from a 60% to a
 # 100% confident correct answer on every example, far beyond mini-batch noise of a healthy run.

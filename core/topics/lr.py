@@ -29,10 +29,7 @@ import numpy as np
 import pandas as pd
 
 from core import measures
-
-# epochs_to_target and target_table are re-exported for ui/topic_lr.py until it imports them
-# from core.measures (then drop them from this line).
-from core.measures import epochs_to_target, round_lr, target_table  # noqa: F401
+from core.measures import round_lr
 
 STATUSES = ("converging", "oscillating", "diverged")
 

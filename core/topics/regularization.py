@@ -18,16 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import measures
-from core.measures import epoch_times, ordered
-from core.measures import with_gaps as gaps
-from core.results import LabelledResult, labelled  # noqa: F401  (re-exported, see below)
+from core import measures, variants
+from core.measures import ordered
 from core.spec import Comparison, Experiment, variant_label
-from core.variants import VariantSet
-
-# Kept importable from here only until their importers switch (ui/topic_regularization.py,
-# ui/topic_gradients.py, pages/{batch_size,batch_norm,regularization}.py): VariantSet now lives in
-# core.variants, LabelledResult/labelled in core.results, epoch_times/with_gaps in core.measures.
 
 
 # -- batch size ----------------------------------------------------------------------------------
@@ -37,7 +30,7 @@ def full_batch(n_samples: int, val_fraction: float) -> int:
     return max(1, n_samples - round(n_samples * val_fraction))
 
 
-def lr_scaled(comparison: Comparison, reference: int | None = None) -> VariantSet:
+def lr_scaled(comparison: Comparison, reference: int | None = None) -> variants.VariantSet:
     """The same comparison with the linear scaling rule: lr x batch_size / reference batch size.
 
     The baseline's learning rate is taken as tuned for the baseline's batch size (the
@@ -50,7 +43,7 @@ def lr_scaled(comparison: Comparison, reference: int | None = None) -> VariantSe
         e = dataclasses.replace(comparison.baseline, **variant)
         used = min(e.batch_size, full_batch(e.n_samples, e.val_fraction))
         named[variant_label(variant)] = dataclasses.replace(e, learning_rate=e.learning_rate * used / ref)
-    return VariantSet.of(named, comparison.seeds)
+    return variants.VariantSet.of(named, comparison.seeds)
 
 
 def training_clock(epochs: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +51,7 @@ def training_clock(epochs: pd.DataFrame) -> pd.DataFrame:
     compile overhead removed (see epoch_times), so wall-clock curves compare training speed."""
     if epochs is None or epochs.empty:
         return epochs
-    overhead = epoch_times(epochs).set_index("key")["overhead"]
+    overhead = measures.epoch_times(epochs).set_index("key")["overhead"]
     out = epochs.copy()
     out["seconds"] = pd.to_numeric(out["seconds"], errors="coerce") - out["key"].map(overhead).fillna(0.0)
     return out
@@ -123,7 +116,7 @@ def batch_table(
     ]  # fmt: skip
     if summary is None or summary.empty:
         return pd.DataFrame(columns=cols)
-    times = epoch_times(epochs).groupby("variant", sort=False)["time_per_epoch"].mean()
+    times = measures.epoch_times(epochs).groupby("variant", sort=False)["time_per_epoch"].mean()
     s = steps[np.isfinite(pd.to_numeric(steps["update_norm"], errors="coerce"))] if len(steps) else steps
     if len(s):
         per_run = s.groupby(["variant", "key"], sort=False)["update_norm"].agg(["mean", "std"])
@@ -131,7 +124,7 @@ def batch_table(
         norms = per_run.groupby("variant", sort=False)[["mean", "cv"]].mean()
     else:
         norms = pd.DataFrame(columns=["mean", "cv"])
-    g = gaps(summary)
+    g = measures.with_gaps(summary)
     rows = []
     for variant, runs in g.groupby("variant", sort=False):
         spe = float(pd.to_numeric(runs["steps_per_epoch"], errors="coerce").mean())
@@ -161,7 +154,9 @@ def batch_table(
 
 
 # -- regularization ------------------------------------------------------------------------------
-def regularization_set(base: Experiment, l1: float, l2: float, dropout: float, seeds: int) -> VariantSet:
+def regularization_set(
+    base: Experiment, l1: float, l2: float, dropout: float, seeds: int
+) -> variants.VariantSet:
     """none / L1 / L2 / L1+L2 / dropout on one network: every other knob from `base`.
 
     All five differ only in per-member knobs, so they train as one stacked model. A zero
@@ -177,15 +172,15 @@ def regularization_set(base: Experiment, l1: float, l2: float, dropout: float, s
         named["L1+L2"] = dataclasses.replace(clean, l1=l1, l2=l2)
     if dropout > 0:
         named["dropout"] = dataclasses.replace(clean, dropout=dropout)
-    return VariantSet.of(named, seeds)
+    return variants.VariantSet.of(named, seeds)
 
 
-def cost_set(base: Experiment, l1: float, l2: float, seeds: int) -> VariantSet:
+def cost_set(base: Experiment, l1: float, l2: float, seeds: int) -> variants.VariantSet:
     """none / L1 / L2 on one network, for timing: train it with separate=True (one run per
     model), since stacked members share one clock."""
     clean = dataclasses.replace(base, l1=0.0, l2=0.0, dropout=0.0)
     named = {"none": clean, "L1": dataclasses.replace(clean, l1=l1), "L2": dataclasses.replace(clean, l2=l2)}
-    return VariantSet.of(named, seeds)
+    return variants.VariantSet.of(named, seeds)
 
 
 def cost_table(summary: pd.DataFrame, epochs: pd.DataFrame, reference: str = "none") -> pd.DataFrame:
@@ -197,7 +192,7 @@ def cost_table(summary: pd.DataFrame, epochs: pd.DataFrame, reference: str = "no
     cols = ["key", "variant", "seed", "time_per_epoch", "alone", "relative"]
     if summary is None or summary.empty:
         return pd.DataFrame(columns=cols)
-    t = epoch_times(epochs)[["key", "time_per_epoch"]]
+    t = measures.epoch_times(epochs)[["key", "time_per_epoch"]]
     df = summary[["key", "variant", "seed"]].merge(t, on="key", how="left")
     sizes = summary.set_index("key")["group_size"] if "group_size" in summary else pd.Series(dtype=float)
     df["alone"] = df["key"].map(sizes).fillna(1).astype(int) == 1
@@ -236,21 +231,6 @@ def cost_finding(table: pd.DataFrame, costly: str = "L1", cheap: str = "L2") -> 
 
 
 # -- batch normalization -------------------------------------------------------------------------
-def epochs_to_target(epochs: pd.DataFrame, target: float, metric: str = "val_accuracy") -> pd.DataFrame:
-    """measures.epochs_to_target on an accuracy, in the batch-norm page's column names.
-
-    Transitional: pages/batch_norm.py can call core.measures directly (columns epochs/lo/hi)."""
-    per_run = measures.epochs_to_target(epochs, target, metric, lower_is_better=False)
-    return per_run.rename(columns={"epochs": "epochs_to_target"})
-
-
-def target_table(per_run: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
-    """measures.target_table in the batch-norm page's column names (transitional, as above)."""
-    table = measures.target_table(per_run.rename(columns={"epochs_to_target": "epochs"}), order=order)
-    table = table.rename(columns={"epochs": "mean_epochs", "lo": "fastest", "hi": "slowest"})
-    return table[["variant", "mean_epochs", "fastest", "slowest", "reached", "seeds"]]
-
-
 def lr_stability(
     summary: pd.DataFrame, steps: pd.DataFrame, arm: str = "batch_norm", improve: float = 0.5
 ) -> pd.DataFrame:

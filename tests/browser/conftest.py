@@ -1,49 +1,24 @@
-"""Browser fixtures: Debian's Chromium, and the app served by `streamlit run app.py` on a free port.
+"""Browser fixtures: Debian's Chromium, and the app served by `streamlit run app.py` on a free port
+(both from tests/serve.py, which the benchmark scripts share).
 
-Playwright cannot download its own browsers here, so it drives the system Chromium
-(/usr/bin/chromium, installed with apt-get when missing). The server runs with tiny presets
-(WHATIF_QUICK=1) and a private run store and data folder, and is always killed afterwards.
+The server runs with tiny presets (WHATIF_QUICK=1) and a private run store and data folder, and is
+always stopped afterwards.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.serve import CHROMIUM_ARGS, find_chromium, free_port, healthy, serve, stop  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SERVER_START_S = 90
+# tests/bench_memory.py imports free_port and _healthy from here until it imports tests.serve.
+_healthy = healthy
 
-
-def find_chromium() -> str | None:
-    """The system Chromium; installed with apt-get when missing and we are root."""
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
-        return found
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        subprocess.run(cmd, env=env, capture_output=True, timeout=900, check=False)
-    return shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+SERVER_START_S = 90  # tiny presets: the server is up well before this
+SERVER_STOP_S = 15
 
 
 @pytest.fixture(scope="session")
@@ -60,25 +35,10 @@ def chromium():
         browser.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
-    """`streamlit run app.py` headless on a free port; yields its base URL; killed at the end."""
+    """`streamlit run app.py` headless on a free port; yields its base URL; stopped at the end."""
     tmp = tmp_path_factory.mktemp("served")
-    port = free_port()
     env = {
         **os.environ,
         "WHATIF_QUICK": "1",
@@ -87,30 +47,9 @@ def app_server(tmp_path_factory):
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONPATH": str(ROOT),
     }
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    log = open(tmp / "server.log", "w")  # noqa: SIM115 (closed in the finalizer below)
-    server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = serve(env, tmp / "server.log", start_s=SERVER_START_S)
     try:
-        deadline = time.monotonic() + SERVER_START_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
         yield url
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)  # its own session: the server and only it
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        log.close()
+        stop(server, wait_s=SERVER_STOP_S)
         print(f"server log: {tmp / 'server.log'}")

@@ -158,14 +158,17 @@ def test_default_path_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert s.path == target.resolve() and target.exists()
 
 
-def test_concurrent_threads(store: RunStore) -> None:
+def write_from_threads(store: RunStore, read_between: bool = False) -> list[BaseException]:
+    """Eight threads each put ten results (seeds t * 100 + i) into one store at the same time,
+    each write followed by a read when read_between; returns what any of them raised."""
     errors: list[BaseException] = []
 
     def writer(t: int) -> None:
         try:
             for i in range(10):
                 store.put(make_result(seed=t * 100 + i, rows=3))
-                store.has([f"x{i}"])  # reads interleaved with writes
+                if read_between:
+                    store.has([f"x{i}"])
         except BaseException as err:
             errors.append(err)
 
@@ -174,6 +177,11 @@ def test_concurrent_threads(store: RunStore) -> None:
         t.start()
     for t in threads:
         t.join()
+    return errors
+
+
+def test_concurrent_threads(store: RunStore) -> None:
+    errors = write_from_threads(store, read_between=True)  # reads interleaved with writes
     assert not errors
     assert store.count() == 80
     assert len(store.get_many(store.list_runs()["key"])) == 80
@@ -218,20 +226,7 @@ def test_concurrent_processes_and_threads(tmp_path: Path) -> None:
         )
         for p in range(3)
     ]
-    errors: list[BaseException] = []
-
-    def writer(t: int) -> None:
-        try:
-            for i in range(10):
-                store.put(make_result(seed=t * 100 + i, rows=3))
-        except BaseException as err:
-            errors.append(err)
-
-    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = write_from_threads(store)
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     assert not errors
     fresh = RunStore(path)

@@ -4,15 +4,14 @@ verdict."""
 
 import json
 
-from tests.app_helpers import specs, table_with
+from tests.app_helpers import assert_replayed, assert_verdict, opened, run_changed, specs, table_with
 from ui.labels import short
 
 PAGE = "pages/batch_norm.py"
 
 
 def test_defaults_render_and_replay(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     assert json.dumps(short("batch_norm=before")) in json.dumps(specs(at))
     target = table_with(at, "mean_epochs")
     assert list(target["variant"]) == [
@@ -24,17 +23,12 @@ def test_defaults_render_and_replay(app_test):
     assert not at.exception
     assert table_with(at, "mean_epochs")["reached"].sum() > 0
     assert any("epochs_to_target" in json.dumps(s) for s in specs(at))
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("9 of 9 runs replayed from the store" in c.value for c in again.caption)
+    assert_replayed(app_test(PAGE).run(), 9)
 
 
 def test_changed_comparison_runs(app_test):
     at = app_test(PAGE).run()
-    at.text_input(key="batch_norm.values0").input("none, after")
-    at.number_input(key="batch_norm.seeds").set_value(1)
-    next(b for b in at.button if b.label == "Run").click().run()
-    assert not at.exception, at.exception
+    run_changed(at, "batch_norm", "none, after", 1)
     assert list(table_with(at, "diverged")["variant"]) == [
         short("batch_norm=none"),
         short("batch_norm=after"),
@@ -52,8 +46,4 @@ def test_lr_sweep_marks_the_divergence_edge(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.BN5.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "BN5")

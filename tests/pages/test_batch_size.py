@@ -4,15 +4,14 @@ replays; a claim gets a verdict."""
 
 import json
 
-from tests.app_helpers import specs, submit, table_with
+from tests.app_helpers import assert_replayed, assert_verdict, opened, run_changed, specs, submit, table_with
 from ui.labels import short
 
 PAGE = "pages/batch_size.py"
 
 
 def test_defaults_render_three_ways_and_replay(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     text = json.dumps(specs(at))
     assert "final_val_accuracy" in text and "generalization_gap" in text and "update_norm" in text
     assert "time_per_epoch" in text
@@ -26,17 +25,12 @@ def test_defaults_render_three_ways_and_replay(app_test):
     at.radio(key="batch_size.x").set_value("optimizer step").run()
     assert not at.exception
     assert json.dumps(specs(at)[0]).count('"title": "step"') >= 1
-    again = app_test(PAGE).run()  # a new session replays everything
-    assert not again.exception
-    assert any("20 of 20 runs replayed from the store" in c.value for c in again.caption)
+    assert_replayed(app_test(PAGE).run(), 20)  # a new session replays everything
 
 
 def test_changed_comparison_and_linear_lr_rule(app_test):
     at = app_test(PAGE).run()
-    at.text_input(key="batch_size.values0").input("8, 128")
-    at.number_input(key="batch_size.seeds").set_value(2)
-    submit(at).click().run()
-    assert not at.exception, at.exception
+    run_changed(at, "batch_size", "8, 128", 2)
     assert list(table_with(at, "range")["variant"]) == [short("batch_size=8"), short("batch_size=128")]
     at.toggle(key="batch_size.scale_lr").set_value(True).run()  # asks before training a new set
     assert not at.exception
@@ -48,8 +42,4 @@ def test_changed_comparison_and_linear_lr_rule(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.BS3.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "BS3")

@@ -16,6 +16,7 @@ from core.store import STORE_ENV, RunStore
 
 PAGE = "pages/claims.py"
 SIG3 = re.compile(r"^-?(\d+(\.\d+)?(e[+-]\d+)?|n/a|inf)$")  # what fmt() prints
+LONG_DECIMAL = re.compile(r"\d\.\d{4,}")  # more digits than three significant figures need
 
 
 @pytest.fixture
@@ -60,6 +61,8 @@ def test_empty_store_then_one_stored_claim(app_test, private_store):
     counts = metrics(at)
     assert counts["not run yet"] == 28 - len(sandbox) and sum(counts.values()) == 28
     assert rows.set_index("id").loc["EG1", "page"] == "/exploding"
+    assert rows.set_index("id").loc["EG1", "topic"] == "Exploding gradients"  # the page's name, not its slug
+    assert not any("server" in c.value for c in at.caption)  # no developer talk in the page's text
 
     verdict = run_claim("EG1", "digits", private_store, fast=True)
     again = app_test(PAGE).run()
@@ -68,6 +71,7 @@ def test_empty_store_then_one_stored_claim(app_test, private_store):
     assert verdict.verdict in row["verdict"] and row["sentence"] == verdict.sentence
     assert "depth" in row["numbers"] and row["test"] == verdict.test
     assert SIG3.match(row["p"]) and SIG3.match(row["seeds"])
+    assert not LONG_DECIMAL.search(row["numbers"]), row["numbers"]  # three significant figures throughout
     again.multiselect(key="claims.others").set_value(["wine"]).run()
     assert not again.exception, again.exception
     assert table(again).set_index("id").loc["EG1", "on wine"] == "not run"  # a verdict is per dataset
@@ -140,3 +144,62 @@ def _cells(at) -> list[dict]:
         row for d in element.proto.datasets for row in pa.ipc.open_stream(d.data.data).read_all().to_pylist()
     ]
     return inline + sent
+
+
+def _optimizers_block_on_wine() -> None:
+    from ui import claims_block
+
+    claims_block.show("optimizers", "wine")
+
+
+def test_block_shows_verdicts_stored_for_other_datasets(private_store):
+    """A topic page whose dataset differs (here wine) still shows what is known elsewhere: MO2 is
+    decided in the sandbox, so its verdict on every map dataset is there without training."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_optimizers_block_on_wine, default_timeout=120).run()
+    assert not at.exception, at.exception
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Stored on other datasets: digits") for c in captions), captions
+    shown = [m.value for m in at.markdown if "On wine" in m.value]
+    assert shown and not any(w in s.split("]", 1)[1] for s in shown for w in ("holds", "inconclusive"))
+
+
+def _exploding_block() -> None:
+    from ui import claims_block
+
+    claims_block.show("exploding", "digits")
+
+
+def test_revisit_of_a_stored_block_does_not_rebuild_presets(private_store, monkeypatch):
+    """A second script run of a page whose claim runs are stored replays the verdict without
+    building any claim's preset again (the revisit cost was mostly that), and shows the same
+    verdict, with the numbers at three significant figures."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.claims import clear_preset_cache
+    from core.claims.base import Claim
+
+    verdict = run_claim("EG1", "digits", private_store, fast=True)
+    builds = []
+    build = Claim.comparisons
+
+    def counted(self, *args, **kwargs):
+        builds.append(self.id)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Claim, "comparisons", counted)
+    clear_preset_cache()
+    at = AppTest.from_function(_exploding_block, default_timeout=120).run()
+    assert not at.exception, at.exception
+    first = len(builds)
+    assert "EG1" in builds  # the first run built the presets it replays
+    badge = [m.value for m in at.markdown if m.value.startswith(":") and "-badge[" in m.value]
+    at.toggle(key="claim.EG1.digits.show").set_value(True).run()
+    assert not at.exception, at.exception
+    assert len(builds) == first, builds[first:]
+    again = [m.value for m in at.markdown if m.value.startswith(":") and "-badge[" in m.value]
+    assert again == badge and any(f"[{verdict.verdict}]" in b for b in badge)
+    numbers = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    assert not any(LONG_DECIMAL.search(v) for v in numbers["value"]), numbers
+    assert at.get("vega_lite_chart")  # the runs behind the verdict, from the same cached presets

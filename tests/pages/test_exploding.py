@@ -5,7 +5,7 @@ replays; a claim's Run button gives a verdict."""
 import json
 
 from core.topics.gradients import SIGNALS
-from tests.app_helpers import specs, table_with
+from tests.app_helpers import assert_new_session_replays, assert_verdict, opened, specs, table_with
 from ui.labels import short
 
 PAGE = "pages/exploding.py"
@@ -13,8 +13,7 @@ LABELS = [short(v) for v in ("baseline", "clipnorm=1", "clipvalue=0.5", "batch_s
 
 
 def test_preset_blows_up_and_clipping_saves_it(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     detection = table_with(at, SIGNALS["nan"])
     assert list(dict.fromkeys(detection["variant"])) == LABELS and len(detection) == 10
     nan = detection.set_index(["variant", "seed"])[SIGNALS["nan"]]
@@ -44,15 +43,8 @@ def test_changed_baseline_runs(app_test):
 
 
 def test_second_session_replays_from_the_store(app_test):
-    app_test(PAGE).run()
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("10 of 10 runs replayed from the store" in c.value for c in again.caption)
+    assert_new_session_replays(app_test, PAGE, 10)
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.EG1.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "EG1")

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pytest
 
+from tests.ui.charts.vega import nodes_with
+
 CHAR_PX = 6.5
 VEGA_DEFAULT_LIMIT = {"axis": 180, "legend": 160, "header": 180}
 CHANNELS = {
@@ -45,14 +47,7 @@ PAGES = (
 
 def views(node) -> Iterator[dict]:
     """Every dict in a spec that has an encoding or a facet (layers, facets, concatenations)."""
-    if isinstance(node, dict):
-        if "encoding" in node or "facet" in node:
-            yield node
-        for child in node.values():
-            yield from views(child)
-    elif isinstance(node, list):
-        for child in node:
-            yield from views(child)
+    return nodes_with(node, "encoding", "facet")
 
 
 def labelled_fields(spec: dict) -> Iterator[tuple[str, str]]:

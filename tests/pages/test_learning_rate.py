@@ -4,15 +4,14 @@ a new session replays, the range test and "Train at these" work, and a claim get
 import json
 
 from core.topics.lr import STATUSES
-from tests.app_helpers import specs, submit
+from tests.app_helpers import assert_new_session_replays, assert_verdict, opened, run_changed, specs, submit
 from ui.labels import short
 
 PAGE = "pages/learning_rate.py"
 
 
 def test_defaults_render_classified_sweep(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     text = json.dumps(specs(at))
     assert '"learning_rate' in text and "train_loss" in text  # the sweep's curves
     assert json.dumps(list(STATUSES)) in text  # the status colour scale, fixed domain
@@ -24,10 +23,7 @@ def test_defaults_render_classified_sweep(app_test):
 
 def test_changed_sweep_runs(app_test):
     at = app_test(PAGE).run()
-    at.text_input(key="learning_rate.values0").input("0.01, 0.1, 30")
-    at.number_input(key="learning_rate.seeds").set_value(1)
-    submit(at, "Run").click().run()
-    assert not at.exception, at.exception
+    run_changed(at, "learning_rate", "0.01, 0.1, 30", 1)
     status = next(
         d.value for d in at.dataframe if "status" in d.value.columns and "diverged" in d.value.columns
     )
@@ -40,10 +36,7 @@ def test_changed_sweep_runs(app_test):
 
 
 def test_second_session_replays_from_the_store(app_test):
-    app_test(PAGE).run()
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("14 of 14 runs replayed from the store" in c.value for c in again.caption)
+    assert_new_session_replays(app_test, PAGE, 14)
 
 
 def test_range_test_and_train_at_the_suggestion(app_test):
@@ -67,8 +60,4 @@ def test_range_test_and_train_at_the_suggestion(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.LR1.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "LR1")

@@ -4,15 +4,14 @@ loss; a claim gets a verdict."""
 
 import json
 
-from tests.app_helpers import specs, submit, table_with
+from tests.app_helpers import assert_replayed, assert_verdict, opened, run_changed, specs, table_with
 from ui.labels import short
 
 PAGE = "pages/optimizers.py"
 
 
 def test_defaults_render_sandbox_and_network(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     text = json.dumps(specs(at))
     assert '"optimizer"' in text and '"x0' in text  # contour map with the optimizers' paths
     assert '"beta' in text and '"rate' in text  # the (α, β) stability map
@@ -29,17 +28,12 @@ def test_sandbox_slider_and_changed_comparison(app_test):
     at.select_slider(key="optimizers.kappa").set_value(200).run()
     after = table_with(at, "steps_to_tol")
     assert not at.exception and not before.equals(after)  # a harder ravine, other numbers
-    at.text_input(key="optimizers.values0").input("0, 0.95")
-    at.number_input(key="optimizers.seeds").set_value(2)
-    submit(at, "Run").click().run()
-    assert not at.exception, at.exception
+    run_changed(at, "optimizers", "0, 0.95", 2)
     summary = next(
         d.value for d in at.dataframe if "diverged" in d.value.columns and "seeds" in d.value.columns
     )
     assert list(summary["variant"]) == [short("momentum=0"), short("momentum=0.95")]
-    again = app_test(PAGE).run()  # a new session: the default comparison replays
-    assert not again.exception
-    assert any("9 of 9 runs replayed from the store" in c.value for c in again.caption)
+    assert_replayed(app_test(PAGE).run(), 9)  # a new session: the default comparison replays
 
 
 def test_schedules_draw_lr_and_momentum(app_test):
@@ -53,8 +47,4 @@ def test_schedules_draw_lr_and_momentum(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.MO2.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "MO2")

@@ -4,22 +4,19 @@ work from their buttons; a new session replays; a claim gets a verdict."""
 
 import json
 
-from tests.app_helpers import specs, table_with
+from tests.app_helpers import assert_replayed, assert_verdict, opened, specs, table_with
 
 PAGE = "pages/regularization.py"
 VARIANTS = ["none", "L1", "L2", "L1+L2", "dropout"]
 
 
 def test_defaults_render_five_variants_and_replay(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     text = json.dumps(specs(at))
     assert all(f'"{v}"' in text for v in VARIANTS)
     assert "sparsity" in text and "symlog" in text and "generalization_gap" in text
     assert list(table_with(at, "diverged")["variant"]) == VARIANTS
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("15 of 15 runs replayed from the store" in c.value for c in again.caption)
+    assert_replayed(app_test(PAGE).run(), 15)
 
 
 def test_slider_change_and_sweep(app_test):
@@ -47,8 +44,4 @@ def test_separate_timing_of_l1_and_l2(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.RG1.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "RG1")

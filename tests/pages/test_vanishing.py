@@ -4,15 +4,14 @@ a claim's Run button gives a verdict."""
 
 import json
 
-from tests.app_helpers import specs, submit, table_with
+from tests.app_helpers import assert_new_session_replays, assert_verdict, opened, specs, submit, table_with
 from ui.labels import short
 
 PAGE = "pages/vanishing.py"
 
 
 def test_defaults_draw_heatmap_ratio_and_flag_sigmoid(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     charts = specs(at)
     heat = next(s for s in charts if "facet" in s and "grad_norm" in json.dumps(s))
     assert heat["spec"]["encoding"]["color"]["scale"]["type"] == "log"  # orders of magnitude
@@ -45,15 +44,8 @@ def test_depth_slider_then_run_trains_the_new_depth(app_test):
 
 
 def test_second_session_replays_from_the_store(app_test):
-    app_test(PAGE).run()
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("4 of 4 runs replayed from the store" in c.value for c in again.caption)
+    assert_new_session_replays(app_test, PAGE, 4)
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.VG1.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "VG1")

@@ -4,20 +4,17 @@ table, and a claim gets a verdict."""
 
 import json
 
-from tests.app_helpers import specs
+from tests.app_helpers import assert_replayed, assert_verdict, opened, specs
 from ui.labels import short
 
 PAGE = "pages/weight_decay.py"
 
 
 def test_defaults_render_and_replay(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     text = json.dumps(specs(at))
     assert "weight_decay" in text and "val_loss" in text
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("10 of 10 runs replayed from the store" in c.value for c in again.caption)
+    assert_replayed(app_test(PAGE).run(), 10)
 
 
 def test_changed_sweep_runs(app_test):
@@ -54,8 +51,4 @@ def test_grids_and_decoupled_vs_l2(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.WD1.digits").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "WD1")

@@ -4,14 +4,13 @@ its button; a claim's Run button gives a verdict."""
 
 import json
 
-from tests.app_helpers import specs, table_with
+from tests.app_helpers import assert_new_session_replays, assert_verdict, opened, specs, table_with
 
 PAGE = "pages/wide_deep.py"
 
 
 def test_defaults_show_equal_budget_pairs_and_boundaries(app_test):
-    at = app_test(PAGE).run()
-    assert not at.exception, at.exception
+    at = opened(app_test, PAGE)
     pairs = table_with(at, "vs budget")
     assert list(pairs["depth"]) == [1, 4] and pairs["matched"].all()
     assert pairs["width"].is_monotonic_decreasing
@@ -36,10 +35,7 @@ def test_other_depths_then_run(app_test):
 
 
 def test_second_session_replays_from_the_store(app_test):
-    app_test(PAGE).run()
-    again = app_test(PAGE).run()
-    assert not again.exception
-    assert any("4 of 4 runs replayed from the store" in c.value for c in again.caption)
+    assert_new_session_replays(app_test, PAGE, 4)
 
 
 def test_memorization_test_on_shuffled_labels(app_test):
@@ -56,8 +52,4 @@ def test_memorization_test_on_shuffled_labels(app_test):
 
 
 def test_claim_run_gives_a_verdict(app_test):
-    at = app_test(PAGE).run()
-    at.button(key="claim.WVD1.spiral").click().run()
-    assert not at.exception, at.exception
-    said = " ".join(m.value for m in at.markdown)
-    assert any(b in said for b in ("badge[holds]", "badge[does not hold]", "badge[inconclusive]"))
+    assert_verdict(app_test(PAGE).run(), "WVD1", "spiral")

@@ -132,6 +132,11 @@ def tip(field: str, title: str | None = None, fmt: str = ".4g") -> alt.Tooltip:
     return alt.Tooltip(field, title=title or field.split(":")[0], format=fmt)
 
 
+def spread_tips() -> list[Any]:
+    """The tooltip entries of a band over seeds (seed_stats' lo, hi and seeds columns)."""
+    return [tip("lo:Q", "min"), tip("hi:Q", "max"), "seeds:Q"]
+
+
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 # Powers of ten at or beyond 10^±3 are written 10ⁿ (a blown-up loss of 1e11 reads "10¹¹", not
 # "100,000,000,000"); smaller values read as plain numbers (0.01, 1, 100). Between powers of ten a
@@ -203,6 +208,12 @@ def grid_cells(df: pd.DataFrame, value: str, by: list[str], cells: int) -> pd.Da
     agg["x0_hi"], agg["x1_hi"] = agg["x0_lo"] + w0, agg["x1_lo"] + w1
     agg["x0"], agg["x1"] = agg["x0_lo"] + w0 / 2, agg["x1_lo"] + w1 / 2
     return agg.drop(columns=["i0", "i1"])
+
+
+def cell_rects(chart: alt.Chart, x: alt.X, y: alt.Y) -> alt.Chart:
+    """grid_cells' cells as rectangles: x/y on the cells' low edges (x0_lo, x1_lo), spanning to
+    their high edges; the caller adds colour and tooltip with .encode()."""
+    return chart.mark_rect().encode(x=x, x2="x0_hi:Q", y=y, y2="x1_hi:Q")
 
 
 def thin(df: pd.DataFrame, by: str, order: str, limit: int) -> pd.DataFrame:

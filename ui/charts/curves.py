@@ -10,28 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts.base import (
-    CROSS,
-    MAX_ROWS,
-    Chart,
-    all_nan,
-    bin_column,
-    color,
-    domain,
-    empty_chart,
-    fade,
-    finite,
-    flags,
-    memoized,
-    missing,
-    pick,
-    seed_stats,
-    tip,
-    undefined,
-    x_axis,
-    y_axis,
-    y_scale,
-)
+from ui.charts import base
 
 
 def _elapsed(df: pd.DataFrame) -> pd.Series:
@@ -53,7 +32,7 @@ def _diverged_runs(frame: pd.DataFrame, metric: str, summary: pd.DataFrame | Non
         and not summary.empty
         and {"key", "variant", "seed", "diverged"} <= set(summary.columns)
     ):
-        runs = summary[flags(summary["diverged"], summary.index)]
+        runs = summary[base.flags(summary["diverged"], summary.index)]
         step = pd.to_numeric(runs.get("diverged_step", pd.Series(np.nan, runs.index)), errors="coerce")
         epoch = pd.to_numeric(runs.get("diverged_epoch", pd.Series(np.nan, runs.index)), errors="coerce")
         step, epoch = step.where(step >= 0), epoch.where(epoch >= 0)  # the trainer writes -1 for "never"
@@ -101,19 +80,19 @@ def _mark_layers(
 ) -> list:
     """✕ text marks for diverged runs: at their last point, or pinned to the top when unknown."""
     layers = []
-    tooltip = ["variant:N", "seed:Q", "note:N", tip("x:Q", x_title)]
+    tooltip = ["variant:N", "seed:Q", "note:N", base.tip("x:Q", x_title)]
     on, off = marks[marks["y"].notna()], marks[marks["y"].isna()]
-    style = {"text": CROSS, "size": 18, "fontWeight": "bold"}
+    style = {"text": base.CROSS, "size": 18, "fontWeight": "bold"}
     if len(on):
         layers.append(
             alt.Chart(on)
             .mark_text(**style)
             .encode(
                 x=alt.X("x:Q", title=x_title),
-                y=alt.Y("y:Q", scale=y_scale(log_y), axis=y_axis(log_y), title=y_title),
-                color=color(dom),
-                opacity=fade(param),
-                tooltip=[*tooltip, tip("y:Q", y_title)],
+                y=alt.Y("y:Q", scale=base.y_scale(log_y), axis=base.y_axis(log_y), title=y_title),
+                color=base.color(dom),
+                opacity=base.fade(param),
+                tooltip=[*tooltip, base.tip("y:Q", y_title)],
             )
         )
     if len(off):
@@ -123,8 +102,8 @@ def _mark_layers(
             .encode(
                 x=alt.X("x:Q", title=x_title),
                 y=alt.value(2),
-                color=color(dom),
-                opacity=fade(param),
+                color=base.color(dom),
+                opacity=base.fade(param),
                 tooltip=tooltip,
             )
         )
@@ -132,7 +111,7 @@ def _mark_layers(
 
 
 # -- training curves ---------------------------------------------------------------------------
-@memoized
+@base.memoized
 def curves(
     epochs: pd.DataFrame,
     metric: str = "val_loss",
@@ -141,7 +120,7 @@ def curves(
     variant_order: Sequence[str] | None = None,
     log_y: bool = False,
     band: str = "minmax",
-) -> Chart:
+) -> base.Chart:
     """Mean of `metric` per variant over seeds, with the seed spread as a band underneath.
 
     x: "epoch" or "seconds" (epochs frame) or "step" (steps frame, metric "loss"). With seconds,
@@ -150,46 +129,46 @@ def curves(
     """
     if band not in ("minmax", "std"):
         raise ValueError(f"band={band!r} is not allowed: band must be 'minmax' or 'std'")
-    if missing(epochs, ["key", "variant", "seed", metric, x]):
-        return empty_chart()
-    if all_nan(epochs[metric]):
-        return empty_chart(undefined(metric))
+    if base.missing(epochs, ["key", "variant", "seed", metric, x]):
+        return base.empty_chart()
+    if base.all_nan(epochs[metric]):
+        return base.empty_chart(base.undefined(metric))
     raw = epochs.sort_values(["key", "epoch" if "epoch" in epochs else x])
     if x == "seconds":
         raw = raw.assign(seconds=_elapsed(raw))
     group = "epoch" if x == "seconds" and "epoch" in raw else x
-    df = finite(raw, [metric, x])
+    df = base.finite(raw, [metric, x])
     if log_y:
         df = df[df[metric] > 0]
     if df.empty:
-        return empty_chart(f"no finite {metric} values: every run diverged")
-    dom = domain(raw, variant_order)
-    if df[group].nunique() * max(1, df["variant"].nunique()) > MAX_ROWS // 2:
-        df = bin_column(df, group, MAX_ROWS // 2 // max(1, df["variant"].nunique()))
-    stats = seed_stats(df, ["variant", group], metric, band)
+        return base.empty_chart(f"no finite {metric} values: every run diverged")
+    dom = base.domain(raw, variant_order)
+    if df[group].nunique() * max(1, df["variant"].nunique()) > base.MAX_ROWS // 2:
+        df = base.bin_column(df, group, base.MAX_ROWS // 2 // max(1, df["variant"].nunique()))
+    stats = base.seed_stats(df, ["variant", group], metric, band)
     xs = df.groupby(["variant", group], sort=False)[x].mean().rename("x").reset_index()  # seconds: mean clock
     stats = stats.merge(xs, on=["variant", group])
-    p = pick()
-    base = alt.Chart(stats).encode(x=alt.X("x:Q", title=x, axis=x_axis(x)), color=color(dom))
+    p = base.pick()
+    encoded = alt.Chart(stats).encode(x=alt.X("x:Q", title=x, axis=base.x_axis(x)), color=base.color(dom))
     tooltip = [
         "variant:N",
-        tip("x:Q", x),
-        tip("mean:Q", f"mean {metric}"),
-        tip("lo:Q", "band low"),
-        tip("hi:Q", "band high"),
+        base.tip("x:Q", x),
+        base.tip("mean:Q", f"mean {metric}"),
+        base.tip("lo:Q", "band low"),
+        base.tip("hi:Q", "band high"),
         "seeds:Q",
     ]
-    area = base.mark_area(interpolate="linear").encode(
-        y=alt.Y("lo:Q", scale=y_scale(log_y), axis=y_axis(log_y), title=metric),
+    area = encoded.mark_area(interpolate="linear").encode(
+        y=alt.Y("lo:Q", scale=base.y_scale(log_y), axis=base.y_axis(log_y), title=metric),
         y2="hi:Q",
-        opacity=fade(p, 0.22, 0.04),
+        opacity=base.fade(p, 0.22, 0.04),
         tooltip=tooltip,
     )
     line = (
-        base.mark_line()
+        encoded.mark_line()
         .encode(
-            y=alt.Y("mean:Q", scale=y_scale(log_y), axis=y_axis(log_y), title=metric),
-            opacity=fade(p),
+            y=alt.Y("mean:Q", scale=base.y_scale(log_y), axis=base.y_axis(log_y), title=metric),
+            opacity=base.fade(p),
             tooltip=tooltip,
         )
         .add_params(p)
@@ -198,102 +177,104 @@ def curves(
     return alt.layer(area, line, *_mark_layers(marks, x, metric, log_y, dom, p))
 
 
-@memoized
+@base.memoized
 def train_val_curves(
     epochs: pd.DataFrame,
     metric: str = "loss",
     summary: pd.DataFrame | None = None,
     variant_order: Sequence[str] | None = None,
     log_y: bool = False,
-) -> Chart:
+) -> base.Chart:
     """Train (solid) and val (dashed) mean curves per variant: the gap between them is the
     generalization gap, so both splits share one axis. metric: "loss" or "accuracy"."""
     cols = {f"train_{metric}": "train", f"val_{metric}": "val"}
-    if missing(epochs, ["key", "variant", "seed", "epoch"]) or not set(cols) & set(epochs.columns):
-        return empty_chart()
-    present = [c for c in cols if c in epochs and not all_nan(epochs[c])]
+    if base.missing(epochs, ["key", "variant", "seed", "epoch"]) or not set(cols) & set(epochs.columns):
+        return base.empty_chart()
+    present = [c for c in cols if c in epochs and not base.all_nan(epochs[c])]
     if not present:
-        return empty_chart(undefined(f"val_{metric}"))
+        return base.empty_chart(base.undefined(f"val_{metric}"))
     raw = epochs.sort_values(["key", "epoch"])
     long = raw.melt(
         id_vars=["key", "variant", "seed", "epoch"], value_vars=present, var_name="split", value_name=metric
     )
     long["split"] = long["split"].map(cols)
-    df = finite(long, [metric, "epoch"])
+    df = base.finite(long, [metric, "epoch"])
     if log_y:
         df = df[df[metric] > 0]
     if df.empty:
-        return empty_chart(f"no finite {metric} values: every run diverged")
+        return base.empty_chart(f"no finite {metric} values: every run diverged")
     n = max(1, df["variant"].nunique()) * 2
-    if df["epoch"].nunique() * n > MAX_ROWS // 2:
-        df = bin_column(df, "epoch", MAX_ROWS // 2 // n)
-    stats = seed_stats(df, ["variant", "split", "epoch"], metric, "minmax").rename(columns={"epoch": "x"})
-    dom, p = domain(raw, variant_order), pick()
+    if df["epoch"].nunique() * n > base.MAX_ROWS // 2:
+        df = base.bin_column(df, "epoch", base.MAX_ROWS // 2 // n)
+    stats = base.seed_stats(df, ["variant", "split", "epoch"], metric, "minmax").rename(
+        columns={"epoch": "x"}
+    )
+    dom, p = base.domain(raw, variant_order), base.pick()
     line = (
         alt.Chart(stats)
         .mark_line()
         .encode(
-            x=alt.X("x:Q", title="epoch", axis=x_axis("epoch")),
-            y=alt.Y("mean:Q", scale=y_scale(log_y), axis=y_axis(log_y), title=metric),
-            color=color(dom),
+            x=alt.X("x:Q", title="epoch", axis=base.x_axis("epoch")),
+            y=alt.Y("mean:Q", scale=base.y_scale(log_y), axis=base.y_axis(log_y), title=metric),
+            color=base.color(dom),
             strokeDash=alt.StrokeDash("split:N", sort=["train", "val"], title="split"),
             detail="split:N",
-            opacity=fade(p),
+            opacity=base.fade(p),
             tooltip=[
                 "variant:N",
                 "split:N",
-                tip("x:Q", "epoch"),
-                tip("mean:Q", f"mean {metric}"),
-                tip("lo:Q", "min over seeds"),
-                tip("hi:Q", "max over seeds"),
+                base.tip("x:Q", "epoch"),
+                base.tip("mean:Q", f"mean {metric}"),
+                base.tip("lo:Q", "min over seeds"),
+                base.tip("hi:Q", "max over seeds"),
                 "seeds:Q",
             ],
         )
         .add_params(p)
     )
     val = f"val_{metric}" if f"val_{metric}" in present else present[0]
-    marks = _diverged_marks(raw, finite(raw, [val, "epoch"]), val, "epoch", summary)
+    marks = _diverged_marks(raw, base.finite(raw, [val, "epoch"]), val, "epoch", summary)
     return alt.layer(line, *_mark_layers(marks, "epoch", metric, log_y, dom, p))
 
 
-@memoized
+@base.memoized
 def schedule_chart(
     steps: pd.DataFrame, variant_order: Sequence[str] | None = None, log_y: bool = True, height: int = 110
-) -> Chart:
+) -> base.Chart:
     """The learning rate (and momentum, when it differs anywhere) per step, short enough to sit
     under a loss chart and explain its bumps. Log y by default: LR sweeps span decades."""
-    if missing(steps, ["variant", "seed", "step", "lr"]):
-        return empty_chart()
-    df = finite(steps, ["step", "lr"])
+    if base.missing(steps, ["variant", "seed", "step", "lr"]):
+        return base.empty_chart()
+    df = base.finite(steps, ["step", "lr"])
     if log_y:
         df = df[df["lr"] > 0]
     if df.empty:
-        return empty_chart("no learning-rate values recorded")
+        return base.empty_chart("no learning-rate values recorded")
     n = max(1, df["variant"].nunique())
-    if df["step"].nunique() * n > MAX_ROWS:
-        df = bin_column(df, "step", MAX_ROWS // n)
-    dom, p = domain(steps, variant_order), pick()
+    if df["step"].nunique() * n > base.MAX_ROWS:
+        df = base.bin_column(df, "step", base.MAX_ROWS // n)
+    dom, p = base.domain(steps, variant_order), base.pick()
     series = ["lr"]
-    if "momentum" in df and finite(df, ["momentum"])["momentum"].nunique() > 1:
+    if "momentum" in df and base.finite(df, ["momentum"])["momentum"].nunique() > 1:
         series.append("momentum")
     agg = df.groupby(["variant", "step"], sort=False)[series].mean().reset_index()
     charts = []
     for name in series:
-        data = finite(agg, [name])
+        data = base.finite(agg, [name])
         chart = (
             alt.Chart(data)
             .mark_line(interpolate="step-after")
             .encode(
-                x=alt.X("step:Q", title="step", axis=x_axis("step")),
+                x=alt.X("step:Q", title="step", axis=base.x_axis("step")),
                 y=alt.Y(
                     f"{name}:Q",
-                    scale=y_scale(log_y and name == "lr"),
-                    axis=y_axis(log_y and name == "lr"),
+                    scale=base.y_scale(log_y and name == "lr"),
+                    axis=base.y_axis(log_y and name == "lr"),
                     title=name,
                 ),
-                color=color(dom),
-                opacity=fade(p),
-                tooltip=["variant:N", "step:Q", tip(f"{name}:Q", name)],
+                color=base.color(dom),
+                opacity=base.fade(p),
+                tooltip=["variant:N", "step:Q", base.tip(f"{name}:Q", name)],
             )
             .properties(height=height)
         )

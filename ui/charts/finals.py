@@ -11,35 +11,18 @@ import numpy as np
 import pandas as pd
 
 from core.measures import with_gaps  # re-exported by ui.charts for callers that chart the gap
-from ui.charts.base import (
-    CROSS,
-    MAX_ROWS,
-    Chart,
-    all_nan,
-    color,
-    domain,
-    empty_chart,
-    fade,
-    finite,
-    flags,
-    memoized,
-    missing,
-    pick,
-    tip,
-    undefined,
-    y_axis,
-    y_scale,
-)
+from ui.charts import base
+from ui.charts.base import MAX_ROWS
 
 
 def _spread(summary: pd.DataFrame, by: list[str], metric: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(alive finite runs, per-group mean/min/max/seeds + diverged count and note). Diverged runs
     are left out of the mean, as in ComparisonResult.aggregate, and counted instead."""
     df = with_gaps(summary)
-    df["diverged"] = flags(df.get("diverged"), df.index)
-    alive = finite(df[~df["diverged"]], [metric])
+    df["diverged"] = base.flags(df.get("diverged"), df.index)
+    alive = base.finite(df[~df["diverged"]], [metric])
     stats = alive.groupby(by, sort=False).agg(mean=(metric, "mean"), lo=(metric, "min"), hi=(metric, "max"))
-    df["collapsed"] = flags(df.get("collapsed"), df.index) & ~df["diverged"]
+    df["collapsed"] = base.flags(df.get("collapsed"), df.index) & ~df["diverged"]
     counts = df.groupby(by, sort=False).agg(
         runs=("diverged", "size"), diverged=("diverged", "sum"), collapsed=("collapsed", "sum")
     )
@@ -60,24 +43,24 @@ def _undefined_for_survivors(summary: pd.DataFrame, metric: str) -> bool:
     """All-NaN metric among runs that did not diverge: not measurable (regression accuracy), as
     opposed to NaN because every run diverged, which the charts say differently."""
     df = with_gaps(summary)
-    survivors = df[~flags(df.get("diverged"), df.index)]
-    return len(survivors) > 0 and all_nan(survivors[metric])
+    survivors = df[~base.flags(df.get("diverged"), df.index)]
+    return len(survivors) > 0 and base.all_nan(survivors[metric])
 
 
-@memoized
+@base.memoized
 def final_metric(
     summary: pd.DataFrame, metric: str = "final_val_loss", variant_order: Sequence[str] | None = None
-) -> Chart:
+) -> base.Chart:
     """Every seed's final value as a dot, the mean as a tick and the min-max as a rule, one row
     per variant: whether two variants differ by more than seed noise is visible at a glance."""
-    if missing(with_gaps(summary) if summary is not None else None, ["variant", "seed", metric]):
-        return empty_chart()
+    if base.missing(with_gaps(summary) if summary is not None else None, ["variant", "seed", metric]):
+        return base.empty_chart()
     alive, stats = _spread(summary, ["variant"], metric)
     if _undefined_for_survivors(summary, metric):
-        return empty_chart(undefined(metric))
+        return base.empty_chart(base.undefined(metric))
     if alive.empty:
-        return empty_chart(f"every run diverged: no final {metric}")
-    dom, p = domain(summary, variant_order), pick()
+        return base.empty_chart(f"every run diverged: no final {metric}")
+    dom, p = base.domain(summary, variant_order), base.pick()
     # Diverged seeds have no final value: the row label says how many, so a clean-looking
     # spread is never mistaken for all seeds.
     # A collapsed seed (stuck at chance) keeps its dot but is counted with the diverged ones.
@@ -91,10 +74,8 @@ def final_metric(
     scale = alt.Scale(zero=False)
     tooltip = [
         "variant:N",
-        tip("mean:Q", f"mean {metric}"),
-        tip("lo:Q", "min"),
-        tip("hi:Q", "max"),
-        "seeds:Q",
+        base.tip("mean:Q", f"mean {metric}"),
+        *base.spread_tips(),
         "note:N",
     ]
     dots = (
@@ -103,17 +84,17 @@ def final_metric(
         .encode(
             x=alt.X(f"{metric}:Q", scale=scale, title=metric),
             y=y,
-            color=color(dom),
-            opacity=fade(p, 0.9),
-            tooltip=["variant:N", "seed:Q", "key:N", tip(f"{metric}:Q", metric)],
+            color=base.color(dom),
+            opacity=base.fade(p, 0.9),
+            tooltip=["variant:N", "seed:Q", "key:N", base.tip(f"{metric}:Q", metric)],
         )
         .add_params(p)
     )
-    ranged = alt.Chart(stats).encode(y=y, color=color(dom), opacity=fade(p), tooltip=tooltip)
+    ranged = alt.Chart(stats).encode(y=y, color=base.color(dom), opacity=base.fade(p), tooltip=tooltip)
     rule = ranged.mark_rule(strokeWidth=2).encode(x=alt.X("lo:Q", scale=scale, title=metric), x2="hi:Q")
     tick = ranged.mark_tick(thickness=3, size=22).encode(x=alt.X("mean:Q", scale=scale, title=metric))
     layers = [rule, dots, tick]
-    lost = stats[stats["seeds"] == 0].assign(note=lambda d: CROSS + " every seed diverged")
+    lost = stats[stats["seeds"] == 0].assign(note=lambda d: base.CROSS + " every seed diverged")
     if len(lost):  # a row with no dots at all: say so inside the plot
         layers.append(
             alt.Chart(lost)
@@ -123,7 +104,7 @@ def final_metric(
     return alt.layer(*layers)
 
 
-@memoized
+@base.memoized
 def metric_vs_knob(
     summary: pd.DataFrame,
     knob: str,
@@ -132,16 +113,16 @@ def metric_vs_knob(
     log_y: bool = False,
     color_by: str | None = None,
     variant_order: Sequence[str] | None = None,
-) -> Chart:
+) -> base.Chart:
     """Mean (line + points) and seed spread (rule) of a metric against a varied knob, e.g. the
     generalization gap vs learning_rate; a ✕ marks knob values where a seed diverged (pinned to the
     top when no seed survived). color_by: the second varied knob, one line per value."""
-    if summary is None or missing(with_gaps(summary), [knob, metric, "seed"]):
-        return empty_chart()
+    if summary is None or base.missing(with_gaps(summary), [knob, metric, "seed"]):
+        return base.empty_chart()
     by = [knob] + ([color_by] if color_by and color_by in summary else [])
     _, stats = _spread(summary, by, metric)
     if _undefined_for_survivors(summary, metric):
-        return empty_chart(undefined(metric))
+        return base.empty_chart(base.undefined(metric))
     numeric = pd.api.types.is_numeric_dtype(summary[knob]) and not pd.api.types.is_bool_dtype(summary[knob])
     log_x = log_x and numeric and bool((pd.to_numeric(summary[knob]) > 0).all())
     order = [str(v) for v in dict.fromkeys(summary[knob])]
@@ -157,25 +138,25 @@ def metric_vs_knob(
     if len(by) > 1:
         dom = [str(v) for v in dict.fromkeys(summary[color_by])]
         stats[color_by] = stats[color_by].astype(str)
-        p = pick(color_by)
-        enc |= {"color": color(dom, color_by), "opacity": fade(p)}
+        p = base.pick(color_by)
+        enc |= {"color": base.color(dom, color_by), "opacity": base.fade(p)}
     tooltip = [f"{c}:N" for c in by] + [
-        tip("mean:Q", f"mean {metric}"),
-        tip("lo:Q", "min"),
-        tip("hi:Q", "max"),
-        "seeds:Q",
+        base.tip("mean:Q", f"mean {metric}"),
+        *base.spread_tips(),
         "note:N",
     ]
-    ys = y_scale(log_y)
-    base = alt.Chart(stats).encode(**enc, tooltip=tooltip)
-    rule = base.mark_rule(strokeWidth=2, color="steelblue").encode(
-        y=alt.Y("lo:Q", scale=ys, axis=y_axis(log_y), title=metric), y2="hi:Q"
+    ys = base.y_scale(log_y)
+    encoded = alt.Chart(stats).encode(**enc, tooltip=tooltip)
+    rule = encoded.mark_rule(strokeWidth=2, color="steelblue").encode(
+        y=alt.Y("lo:Q", scale=ys, axis=base.y_axis(log_y), title=metric), y2="hi:Q"
     )
-    line = base.mark_line(point=True).encode(y=alt.Y("mean:Q", scale=ys, axis=y_axis(log_y), title=metric))
+    line = encoded.mark_line(point=True).encode(
+        y=alt.Y("mean:Q", scale=ys, axis=base.y_axis(log_y), title=metric)
+    )
     if p is not None:
         line = line.add_params(p)
     hit = stats[stats["diverged"] > 0]
-    style = {"text": CROSS, "size": 18, "fontWeight": "bold", "color": "firebrick"}
+    style = {"text": base.CROSS, "size": 18, "fontWeight": "bold", "color": "firebrick"}
     layers = [rule, line]
     if hit["mean"].notna().any():  # some seeds survived: ✕ just above their mean
         layers.append(
@@ -192,7 +173,7 @@ def metric_vs_knob(
     return alt.layer(*layers)
 
 
-@memoized
+@base.memoized
 def heatmap_grid(
     df: pd.DataFrame,
     x: str,
@@ -200,7 +181,7 @@ def heatmap_grid(
     value: str,
     best_per: str | None = "row",
     lower_is_better: bool = True,
-) -> Chart:
+) -> base.Chart:
     """Mean of `value` over repeats (seeds) for every (x, y) cell, e.g. weight_decay x n_samples of
     final val loss, with the best cell per row (y), per column (x) or overall starred and outlined:
     "the best WD shifts with dataset size" is then read off the stars. Cells whose runs all
@@ -209,8 +190,8 @@ def heatmap_grid(
         raise ValueError(
             f"best_per={best_per!r} is not allowed: best_per must be 'row', 'column', 'all' or None"
         )
-    if missing(df, [x, y, value]):
-        return empty_chart()
+    if base.missing(df, [x, y, value]):
+        return base.empty_chart()
     data = df[[x, y, value]].copy()
     data[value] = pd.to_numeric(data[value], errors="coerce").where(lambda s: np.isfinite(s))
     cells = data.groupby([x, y], sort=True).agg(
@@ -218,7 +199,7 @@ def heatmap_grid(
     )
     cells = cells.reset_index()
     if len(cells) > MAX_ROWS:
-        return empty_chart(f"{len(cells)} cells is more than {MAX_ROWS}: choose coarser axes")
+        return base.empty_chart(f"{len(cells)} cells is more than {MAX_ROWS}: choose coarser axes")
     cells["best"] = False
     ok = cells[cells["mean"].notna()]
     if best_per and len(ok):
@@ -233,36 +214,40 @@ def heatmap_grid(
     dark = t > 0.6 if lower_is_better else t < 0.4  # reversed viridis: high values are dark there
     cells["ink"] = np.where(dark, "white", "black")
     cells["label"] = [
-        CROSS if pd.isna(m) else ("★ " if b else "") + f"{m:.3g}"
+        base.CROSS if pd.isna(m) else ("★ " if b else "") + f"{m:.3g}"
         for m, b in zip(cells["mean"], cells["best"], strict=True)
     ]
-    base = alt.Chart(cells).encode(
+    encoded = alt.Chart(cells).encode(
         x=alt.X(f"{x}:O", sort="ascending", axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{y}:O", sort="ascending"),
         tooltip=[
             f"{x}:O",
             f"{y}:O",
-            tip("mean:Q", f"mean {value}"),
+            base.tip("mean:Q", f"mean {value}"),
             "runs:Q",
             alt.Tooltip("finite:Q", title="finite runs"),
             "best:N",
         ],
     )
     scale = alt.Scale(scheme="viridis", reverse=lower_is_better)
-    rect = base.mark_rect().encode(color=alt.Color("mean:Q", scale=scale, title=value))
-    outline = base.transform_filter(alt.datum.best).mark_rect(filled=False, stroke="black", strokeWidth=2.5)
-    text = base.mark_text(fontSize=11).encode(text="label:N", color=alt.Color("ink:N", scale=None))
+    rect = encoded.mark_rect().encode(color=alt.Color("mean:Q", scale=scale, title=value))
+    outline = encoded.transform_filter(alt.datum.best).mark_rect(
+        filled=False, stroke="black", strokeWidth=2.5
+    )
+    text = encoded.mark_text(fontSize=11).encode(text="label:N", color=alt.Color("ink:N", scale=None))
     return alt.layer(rect, outline, text).resolve_scale(color="independent")
 
 
-@memoized
-def edge_chart(summary: pd.DataFrame, edges: pd.DataFrame, arm: str = "batch_norm") -> Chart:
+@base.memoized
+def edge_chart(summary: pd.DataFrame, edges: pd.DataFrame, arm: str = "batch_norm") -> base.Chart:
     """Final training loss against the learning rate, one line per arm (✕ where seeds diverged),
     with a dashed rule at each arm's largest stable rate: the divergence edge sits just right of it."""
-    base = metric_vs_knob(summary, "learning_rate", "final_train_loss", log_x=True, log_y=True, color_by=arm)
+    encoded = metric_vs_knob(
+        summary, "learning_rate", "final_train_loss", log_x=True, log_y=True, color_by=arm
+    )
     marks = edges.dropna(subset=["largest_stable_lr"]) if len(edges) else edges
     if summary is None or summary.empty or marks.empty:
-        return base
+        return encoded
     dom = [str(v) for v in dict.fromkeys(summary[arm])]
     data = marks.assign(**{arm: marks[arm].astype(str)})
     data["note"] = [
@@ -277,4 +262,4 @@ def edge_chart(summary: pd.DataFrame, edges: pd.DataFrame, arm: str = "batch_nor
             tooltip=["note:N"],
         )
     )
-    return alt.layer(base, rules)
+    return alt.layer(encoded, rules)

@@ -10,20 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts.base import (
-    MAX_ROWS,
-    Chart,
-    color,
-    domain,
-    empty_chart,
-    fade,
-    finite,
-    flags,
-    memoized,
-    missing,
-    pick,
-    tip,
-)
+from ui.charts import base
 
 # A run whose metric is more than BLOWUP_FACTOR x the median of all runs blew up (val losses of
 # 400-900 among runs near 0.3): drawn at that cap, marked, its true value in the tooltip, so the
@@ -77,17 +64,19 @@ def _metric_colour(values: pd.Series, metric: str) -> alt.Color:
     return alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis", reverse=True))
 
 
-@memoized
-def parallel_coordinates(runs: pd.DataFrame, knobs: Sequence[str], metric: str = "final_val_loss") -> Chart:
+@base.memoized
+def parallel_coordinates(
+    runs: pd.DataFrame, knobs: Sequence[str], metric: str = "final_val_loss"
+) -> base.Chart:
     """One line per run across normalized knob axes (then the metric axis), coloured by the metric:
     which knob settings the good runs share. Each axis is min-max scaled on its own; the original
     value is in the tooltip and the axis ends are labelled. Runs without a finite metric (diverged)
     are dashed grey. Beyond the row budget the most recent runs are kept."""
     axes = [k for k in knobs if runs is not None and k in runs]
-    if missing(runs, [metric]) or not axes:
-        return empty_chart()
+    if base.missing(runs, [metric]) or not axes:
+        return base.empty_chart()
     df = runs.reset_index(drop=True)
-    df = df.tail(max(1, MAX_ROWS // (len(axes) + 1))).copy()
+    df = df.tail(max(1, base.MAX_ROWS // (len(axes) + 1))).copy()
     df["run"] = df["key"].astype(str) if "key" in df else df.index.astype(str)
     df["_metric"] = pd.to_numeric(df[metric], errors="coerce").where(lambda s: np.isfinite(s))
     axes = [*axes, metric]
@@ -115,7 +104,7 @@ def parallel_coordinates(runs: pd.DataFrame, knobs: Sequence[str], metric: str =
     y = alt.Y("norm:Q", axis=None, scale=alt.Scale(domain=[0, 1]))
     hover = alt.selection_point(fields=["run"], on="pointerover", name="hover")
     extra = [f"{c}:N" for c in ident]
-    tooltip = [*extra, "axis:N", "value:N", tip(f"{metric}:Q", metric)]
+    tooltip = [*extra, "axis:N", "value:N", base.tip(f"{metric}:Q", metric)]
     ok, bad = long[long[metric].notna()], long[long[metric].isna()]
     lines = (
         alt.Chart(ok)
@@ -125,7 +114,7 @@ def parallel_coordinates(runs: pd.DataFrame, knobs: Sequence[str], metric: str =
             y=y,
             detail="run:N",
             color=_metric_colour(ok[metric], metric),
-            opacity=fade(hover, 0.9, 0.15),
+            opacity=base.fade(hover, 0.9, 0.15),
             tooltip=tooltip,
         )
         .add_params(hover)
@@ -146,7 +135,7 @@ def parallel_coordinates(runs: pd.DataFrame, knobs: Sequence[str], metric: str =
     return alt.layer(*layers)
 
 
-@memoized
+@base.memoized
 def scatter(
     runs: pd.DataFrame,
     x: str,
@@ -156,22 +145,22 @@ def scatter(
     log_x: bool = False,
     log_y: bool = False,
     clip: bool = True,
-) -> Chart:
+) -> base.Chart:
     """One dot per run, y against x, coloured by a column (default: variant, legend-pickable);
     diverged runs are crosses when they still have finite coordinates. With `clip` (and a linear
     y), runs that blew up (y > BLOWUP_FACTOR x the median) sit on a cap line as triangles, their
     true value in the tooltip."""
-    if missing(runs, [x, y]):
-        return empty_chart()
-    df = finite(runs, [x, y])
+    if base.missing(runs, [x, y]):
+        return base.empty_chart()
+    df = base.finite(runs, [x, y])
     if log_x:
         df = df[df[x] > 0]
     if log_y:
         df = df[df[y] > 0]
     if df.empty:
-        return empty_chart(f"no runs with finite {x} and {y}")
-    df = df.tail(MAX_ROWS).copy()
-    df["status"] = np.where(flags(df.get("diverged"), df.index), "diverged", "ok")
+        return base.empty_chart(f"no runs with finite {x} and {y}")
+    df = df.tail(base.MAX_ROWS).copy()
+    df["status"] = np.where(base.flags(df.get("diverged"), df.index), "diverged", "ok")
     cap = blowup_cap(df[y]) if clip and not log_y else None
     shown = y
     if cap is not None:
@@ -180,7 +169,7 @@ def scatter(
         df.loc[(df[y] > cap) & (df["status"] == "ok"), "status"] = CLIPPED  # a diverged run stays a ✕
     color_by = color_by or ("variant" if "variant" in df else None)
     extra = [c for c in ("variant", "seed", "key") if c in df and c != color_by]
-    tooltip = [*[f"{c}:N" for c in extra], tip(f"{x}:Q", x), tip(f"{y}:Q", y), "status:N"]
+    tooltip = [*[f"{c}:N" for c in extra], base.tip(f"{x}:Q", x), base.tip(f"{y}:Q", y), "status:N"]
     enc: dict[str, Any] = {
         "x": alt.X(f"{x}:Q", scale=alt.Scale(type="log") if log_x else alt.Scale(zero=False)),
         "y": alt.Y(f"{shown}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False), title=y),
@@ -194,12 +183,12 @@ def scatter(
         numeric = pd.api.types.is_numeric_dtype(df[color_by]) and not pd.api.types.is_bool_dtype(df[color_by])
         if numeric and color_by != "variant":
             enc["color"] = alt.Color(f"{color_by}:Q", scale=alt.Scale(scheme="viridis"))
-            tooltip.append(tip(f"{color_by}:Q", color_by))
+            tooltip.append(base.tip(f"{color_by}:Q", color_by))
         else:
             df[color_by] = df[color_by].astype(str)
-            dom = domain(df, variant_order if color_by == "variant" else None, color_by)
-            param = pick(color_by)
-            enc |= {"color": color(dom, color_by), "opacity": fade(param, 0.9)}
+            dom = base.domain(df, variant_order if color_by == "variant" else None, color_by)
+            param = base.pick(color_by)
+            enc |= {"color": base.color(dom, color_by), "opacity": base.fade(param, 0.9)}
             tooltip.insert(0, f"{color_by}:N")
     chart = alt.Chart(df).mark_point(filled=True, size=70).encode(**enc, tooltip=tooltip)
     return chart.add_params(param) if param is not None else chart

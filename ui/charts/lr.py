@@ -10,22 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts.base import (
-    CROSS,
-    MAX_ROWS,
-    Chart,
-    color,
-    domain,
-    empty_chart,
-    fade,
-    finite,
-    memoized,
-    missing,
-    pick,
-    thin,
-    tip,
-    x_axis,
-)
+from ui.charts import base
 
 # Traffic-light colours of core.topics.lr's run statuses (green / amber / red): the status reads
 # without the legend. Defined here because colours are presentation, not computation.
@@ -46,9 +31,9 @@ SLOPE_HEADROOM = 0.5
 def _suggestion_marks(suggestions: pd.DataFrame | None, runs: Sequence[str]) -> pd.DataFrame:
     """run, name, lr, loss (when given) and a legend label per suggestion ("valley 0.016", with the
     run's name in front when several networks were tested)."""
-    if suggestions is None or missing(suggestions, ["run", "name", "lr"]):
+    if suggestions is None or base.missing(suggestions, ["run", "name", "lr"]):
         return pd.DataFrame(columns=["run", "name", "lr", "label"])
-    sug = finite(suggestions, ["lr"]).assign(
+    sug = base.finite(suggestions, ["lr"]).assign(
         run=lambda d: d["run"].astype(str), name=lambda d: d["name"].astype(str)
     )
     sug = sug[sug["lr"] > 0]
@@ -67,8 +52,8 @@ def _shape(sug: pd.DataFrame) -> alt.Shape:
     return alt.Shape("label:N", scale=alt.Scale(domain=labels, range=shapes), sort=labels, title="suggestion")
 
 
-@memoized
-def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = None) -> Chart:
+@base.memoized
+def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = None) -> base.Chart:
     """Loss vs learning rate (log x) of one or more range tests: raw loss thin and faint, the
     smoothed loss on top, each suggested LR as a dashed rule with a marker on the curve (legend:
     rule and value), and a square where each sweep stopped. The loss axis is clipped at
@@ -77,32 +62,32 @@ def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = Non
 
     curves: run, lr, loss, smoothed. suggestions: run, name (steepest/valley/minimum), lr, loss.
     """
-    if missing(curves, ["run", "lr", "smoothed"]):
-        return empty_chart()
-    df = finite(curves, ["lr", "smoothed"])
+    if base.missing(curves, ["run", "lr", "smoothed"]):
+        return base.empty_chart()
+    df = base.finite(curves, ["lr", "smoothed"])
     df = df[df["lr"] > 0].assign(run=lambda d: d["run"].astype(str))
     if df.empty:
-        return empty_chart("the range test stopped before its first finite loss")
-    df = thin(df, "run", "lr", MAX_ROWS).sort_values(["run", "lr"])
+        return base.empty_chart("the range test stopped before its first finite loss")
+    df = base.thin(df, "run", "lr", base.MAX_ROWS).sort_values(["run", "lr"])
     start = float(df.groupby("run", sort=False)["smoothed"].first().max())
     low = float(df["smoothed"].min())
     cap = max(CLIP_FACTOR * start, low + abs(low) * 0.1 + 1e-9)
     scale = alt.Scale(domain=[low - 0.05 * (cap - low), cap], nice=False, zero=False)
-    dom, p = domain(df, None, "run"), pick("run")
+    dom, p = base.domain(df, None, "run"), base.pick("run")
     x = alt.X("lr:Q", scale=alt.Scale(type="log"), title="learning rate (log)")
     title = f"loss (clipped at {CLIP_FACTOR:g}× the start)"
     cols = ["smoothed"] + (["loss"] if "loss" in df else [])
-    tooltip = ["run:N", tip("lr:Q", "lr", ".3g")] + [tip(f"{c}:Q", c) for c in cols]
+    tooltip = ["run:N", base.tip("lr:Q", "lr", ".3g")] + [base.tip(f"{c}:Q", c) for c in cols]
     layers = []
     if "loss" in df:
         layers.append(
-            alt.Chart(finite(df, ["loss"]))
+            alt.Chart(base.finite(df, ["loss"]))
             .mark_line(strokeWidth=1, clip=True)
             .encode(
                 x=x,
                 y=alt.Y("loss:Q", scale=scale, title=title),
-                color=color(dom, "run"),
-                opacity=fade(p, 0.3, 0.05),
+                color=base.color(dom, "run"),
+                opacity=base.fade(p, 0.3, 0.05),
             )
         )
     line = alt.Chart(df).mark_line(strokeWidth=2.5, clip=True)
@@ -110,8 +95,8 @@ def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = Non
         line.encode(
             x=x,
             y=alt.Y("smoothed:Q", scale=scale, title=title),
-            color=color(dom, "run"),
-            opacity=fade(p),
+            color=base.color(dom, "run"),
+            opacity=base.fade(p),
             tooltip=tooltip,
         ).add_params(p)
     )
@@ -127,8 +112,8 @@ def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = Non
         .encode(
             x=x,
             y=alt.Y("shown:Q", scale=scale),
-            color=color(dom, "run"),
-            opacity=fade(p),
+            color=base.color(dom, "run"),
+            opacity=base.fade(p),
             tooltip=[*tooltip, "note:N"],
         )
     )
@@ -139,12 +124,17 @@ def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = Non
                 _read(df[df["run"] == r], "smoothed", v) for r, v in zip(sug["run"], sug["lr"], strict=True)
             ]
         sug["shown"] = sug["loss"].clip(upper=cap)
-        rule_tip = ["run:N", "name:N", tip("lr:Q", "suggested lr", ".3g"), tip("loss:Q", "smoothed loss")]
+        rule_tip = [
+            "run:N",
+            "name:N",
+            base.tip("lr:Q", "suggested lr", ".3g"),
+            base.tip("loss:Q", "smoothed loss"),
+        ]
         for name, mine in sug.groupby("name", sort=False):
             layers.append(
                 alt.Chart(mine)
                 .mark_rule(strokeDash=SUGGESTION_DASH.get(str(name), [4, 2]), strokeWidth=1.2)
-                .encode(x=x, color=color(dom, "run"), opacity=fade(p, 0.7, 0.1), tooltip=rule_tip)
+                .encode(x=x, color=base.color(dom, "run"), opacity=base.fade(p, 0.7, 0.1), tooltip=rule_tip)
             )
         layers.append(
             alt.Chart(sug)
@@ -153,7 +143,7 @@ def lr_finder_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = Non
                 x=x,
                 y=alt.Y("shown:Q", scale=scale),
                 shape=_shape(sug),
-                color=color(dom, "run"),
+                color=base.color(dom, "run"),
                 tooltip=rule_tip,
             )
         )
@@ -170,15 +160,15 @@ def _read(curve: pd.DataFrame, column: str, lr: float) -> float:
     )
 
 
-@memoized
-def lr_derivative_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = None) -> Chart:
+@base.memoized
+def lr_derivative_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None = None) -> base.Chart:
     """d(smoothed loss) / d(log10 lr) per run, with a marker at each suggested LR (same shapes as
     the loss chart): the steepest suggestion sits at this curve's minimum, and the user sees how
     sharp the dip is. Without suggestions the minimum itself is marked. The axis shows the dip
     with some room above zero; the blow-up's huge positive slopes are clipped."""
-    if missing(curves, ["run", "lr", "smoothed"]):
-        return empty_chart()
-    df = finite(curves, ["lr", "smoothed"])
+    if base.missing(curves, ["run", "lr", "smoothed"]):
+        return base.empty_chart()
+    df = base.finite(curves, ["lr", "smoothed"])
     df = df[df["lr"] > 0].assign(run=lambda d: d["run"].astype(str))
     parts = []
     for run, g in df.sort_values("lr").groupby("run", sort=False):
@@ -187,9 +177,9 @@ def lr_derivative_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None =
             slope = np.gradient(g["smoothed"].to_numpy(float), np.log10(g["lr"].to_numpy(float)))
             parts.append(pd.DataFrame({"run": run, "lr": g["lr"].to_numpy(), "slope": slope}))
     if not parts:
-        return empty_chart("too few points to differentiate")
-    data = thin(finite(pd.concat(parts, ignore_index=True), ["slope"]), "run", "lr", MAX_ROWS)
-    dom, p = domain(data, None, "run"), pick("run")
+        return base.empty_chart("too few points to differentiate")
+    data = base.thin(base.finite(pd.concat(parts, ignore_index=True), ["slope"]), "run", "lr", base.MAX_ROWS)
+    dom, p = base.domain(data, None, "run"), base.pick("run")
     deepest = float(data["slope"].min())
     top = float(data["slope"].max())
     scale = (
@@ -199,11 +189,11 @@ def lr_derivative_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None =
     )
     x = alt.X("lr:Q", scale=alt.Scale(type="log"), title="learning rate (log)")
     y = alt.Y("slope:Q", scale=scale, title="d loss / d log10 lr")
-    tooltip = ["run:N", tip("lr:Q", "lr", ".3g"), tip("slope:Q", "slope")]
+    tooltip = ["run:N", base.tip("lr:Q", "lr", ".3g"), base.tip("slope:Q", "slope")]
     line = (
         alt.Chart(data)
         .mark_line(clip=True)
-        .encode(x=x, y=y, color=color(dom, "run"), opacity=fade(p), tooltip=tooltip)
+        .encode(x=x, y=y, color=base.color(dom, "run"), opacity=base.fade(p), tooltip=tooltip)
         .add_params(p)
     )
     zero = (
@@ -217,13 +207,13 @@ def lr_derivative_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None =
             _read(data[data["run"] == r], "slope", v) for r, v in zip(sug["run"], sug["lr"], strict=True)
         ]
         dots = (
-            alt.Chart(finite(sug, ["slope"]))
+            alt.Chart(base.finite(sug, ["slope"]))
             .mark_point(filled=True, size=130, stroke="black", strokeWidth=1, clip=True)
             .encode(
                 x=x,
                 y=y,
                 shape=_shape(sug),
-                color=color(dom, "run"),
+                color=base.color(dom, "run"),
                 tooltip=["run:N", "name:N", *tooltip[1:]],
             )
         )
@@ -232,7 +222,7 @@ def lr_derivative_chart(curves: pd.DataFrame, suggestions: pd.DataFrame | None =
         dots = (
             alt.Chart(steepest)
             .mark_point(filled=True, size=70)
-            .encode(x=x, y=y, color=color(dom, "run"), tooltip=[*tooltip, "note:N"])
+            .encode(x=x, y=y, color=base.color(dom, "run"), tooltip=[*tooltip, "note:N"])
         )
     return alt.layer(line, zero, dots)
 
@@ -246,48 +236,48 @@ def _x(knob: str | None, values: Sequence[float], order: Sequence[str], title: s
 
 
 # -- LR1: status -------------------------------------------------------------------------------------
-@memoized
-def status_chart(epochs: pd.DataFrame, runs: pd.DataFrame) -> Chart:
+@base.memoized
+def status_chart(epochs: pd.DataFrame, runs: pd.DataFrame) -> base.Chart:
     """Every run's training loss per epoch, coloured by its own classification (log y): what
     "converging", "oscillating" and "diverged" look like, seed by seed."""
     if epochs.empty or runs.empty:
-        return empty_chart()
+        return base.empty_chart()
     df = epochs[["key", "variant", "seed", "epoch", "train_loss"]].merge(
         runs[["key", "status", "reason"]], on="key"
     )
-    df = finite(df, ["train_loss"])
+    df = base.finite(df, ["train_loss"])
     df = df[df["train_loss"] > 0]
     if df.empty:
-        return empty_chart("no finite training loss: every run diverged at once")
-    p = pick("status")
+        return base.empty_chart("no finite training loss: every run diverged at once")
+    p = base.pick("status")
     return (
         alt.Chart(df)
         .mark_line(point=alt.OverlayMarkDef(size=16))
         .encode(
-            x=alt.X("epoch:Q", axis=x_axis("epoch")),
+            x=alt.X("epoch:Q", axis=base.x_axis("epoch")),
             y=alt.Y("train_loss:Q", scale=alt.Scale(type="log"), title="training loss (log)"),
             color=alt.Color("status:N", scale=STATUS_SCALE, title="status"),
             detail="key:N",
-            opacity=fade(p, 0.9, 0.1),
-            tooltip=["variant:N", "seed:Q", "status:N", "reason:N", "epoch:Q", tip("train_loss:Q")],
+            opacity=base.fade(p, 0.9, 0.1),
+            tooltip=["variant:N", "seed:Q", "status:N", "reason:N", "epoch:Q", base.tip("train_loss:Q")],
         )
         .add_params(p)
     )
 
 
-@memoized
+@base.memoized
 def volatility_chart(
     runs: pd.DataFrame, values: dict[str, float], knob: str | None, order: Sequence[str], threshold: float
-) -> Chart:
+) -> base.Chart:
     """Each run's volatility against the knob, coloured by status, with the oscillation threshold
     drawn: the rule the classification applies, visible."""
     df = runs.assign(value=runs["variant"].map(values)) if knob else runs.copy()
     if knob:
         df[knob] = df["value"]
-    df = finite(df, ["volatility"])
+    df = base.finite(df, ["volatility"])
     df = df[df["volatility"] > 0]
     if df.empty:
-        return empty_chart("no run has a volatility (too few steps)")
+        return base.empty_chart("no run has a volatility (too few steps)")
     x = _x(knob, list(values.values()), order)
     y = alt.Y("volatility:Q", scale=alt.Scale(type="log"), title="volatility (std Δloss / start)")
     dots = (
@@ -297,7 +287,13 @@ def volatility_chart(
             x=x,
             y=y,
             color=alt.Color("status:N", scale=STATUS_SCALE, title="status"),
-            tooltip=["variant:N", "seed:Q", "status:N", tip("volatility:Q"), tip("peak:Q", "peak / start")],
+            tooltip=[
+                "variant:N",
+                "seed:Q",
+                "status:N",
+                base.tip("volatility:Q"),
+                base.tip("peak:Q", "peak / start"),
+            ],
         )
     )
     line = pd.DataFrame({"volatility": [threshold], "label": [f"oscillation threshold {threshold:g}"]})
@@ -311,12 +307,12 @@ def volatility_chart(
 
 
 # -- LR2: epochs to a target ---------------------------------------------------------------------
-@memoized
-def target_chart(table: pd.DataFrame, knob: str | None, order: Sequence[str], epochs_run: int) -> Chart:
+@base.memoized
+def target_chart(table: pd.DataFrame, knob: str | None, order: Sequence[str], epochs_run: int) -> base.Chart:
     """Epochs each variant needed to reach the target (mean dot, seed min-max rule); a ✕ at the
     top where no seed got there within the epochs trained."""
     if table.empty:
-        return empty_chart()
+        return base.empty_chart()
     df = table.copy()
     if knob:
         df[knob] = df["value"].astype(float)
@@ -325,9 +321,9 @@ def target_chart(table: pd.DataFrame, knob: str | None, order: Sequence[str], ep
     y = alt.Y("epochs:Q", title="epochs to reach the target", scale=alt.Scale(domain=[0, max(epochs_run, 1)]))
     tooltip = [
         "variant:N",
-        tip("epochs:Q", "mean epochs"),
-        tip("lo:Q", "min"),
-        tip("hi:Q", "max"),
+        base.tip("epochs:Q", "mean epochs"),
+        base.tip("lo:Q", "min"),
+        base.tip("hi:Q", "max"),
         "reached:Q",
         "seeds:Q",
         "note:N",
@@ -341,27 +337,27 @@ def target_chart(table: pd.DataFrame, knob: str | None, order: Sequence[str], ep
     if len(never):
         layers.append(
             alt.Chart(never)
-            .mark_text(text=CROSS, size=18, fontWeight="bold", color="firebrick", baseline="top")
+            .mark_text(text=base.CROSS, size=18, fontWeight="bold", color="firebrick", baseline="top")
             .encode(x=x, y=alt.value(2), tooltip=["variant:N", "note:N"])
         )
     return alt.layer(*layers)
 
 
 # -- LR3: generalization gap up to the divergence edge -------------------------------------------------
-@memoized
-def gap_chart(gaps: pd.DataFrame, knob: str | None, order: Sequence[str], edge: float | None) -> Chart:
+@base.memoized
+def gap_chart(gaps: pd.DataFrame, knob: str | None, order: Sequence[str], edge: float | None) -> base.Chart:
     """val − train loss per run against the knob: runs below the divergence edge in colour with
     their mean line, runs at or beyond it grey (their tiny gap is a dead network's), the edge as
     a red rule."""
-    df = finite(gaps, ["gap"])
+    df = base.finite(gaps, ["gap"])
     if df.empty:
-        return empty_chart("no run has a finite generalization gap")
+        return base.empty_chart("no run has a finite generalization gap")
     x_field = knob or "variant"
     values = [float(v) for v in df[knob]] if knob else []
     x = _x(knob, values, order)
     df = df.assign(where=np.where(df["included"], "below the edge", "at/after the edge or diverged"))
     y = alt.Y("gap:Q", title="generalization gap (val − train loss)")
-    tooltip = ["variant:N", "seed:Q", "status:N", "where:N", tip("gap:Q")]
+    tooltip = ["variant:N", "seed:Q", "status:N", "where:N", base.tip("gap:Q")]
     dots = (
         alt.Chart(df)
         .mark_circle(size=70)

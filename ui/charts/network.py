@@ -12,24 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts.base import (
-    FACET_WIDTH,
-    MAX_ROWS,
-    Chart,
-    bin_column,
-    color,
-    domain,
-    empty_chart,
-    fade,
-    finite,
-    grid_cells,
-    log_axis,
-    memoized,
-    missing,
-    pick,
-    seed_stats,
-    tip,
-)
+from ui.charts import base
 
 
 # -- inside the network ------------------------------------------------------------------------
@@ -40,21 +23,21 @@ def _layer_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return df.assign(layer_label=df["layer"].map(label)), list(label.values())
 
 
-@memoized
+@base.memoized
 def layer_heatmap(
     layers: pd.DataFrame, variant_order: Sequence[str] | None = None, max_bins: int = 200, columns: int = 3
-) -> Chart:
+) -> base.Chart:
     """Gradient norm per layer (rows, input at the top) and step, mean over seeds, on a LOG colour
     scale: vanishing gradients are orders of magnitude, invisible on a linear one."""
-    if missing(layers, ["variant", "seed", "step", "layer", "grad_norm"]):
-        return empty_chart()
-    df = finite(layers, ["step", "layer", "grad_norm"])
+    if base.missing(layers, ["variant", "seed", "step", "layer", "grad_norm"]):
+        return base.empty_chart()
+    df = base.finite(layers, ["step", "layer", "grad_norm"])
     df = df[df["grad_norm"] > 0]
     if df.empty:
-        return empty_chart("no finite gradient norms recorded")
+        return base.empty_chart("no finite gradient norms recorded")
     df, labels = _layer_labels(df)
     cells = max(1, df["variant"].nunique() * df["layer"].nunique())
-    df = bin_column(df, "step", max(1, min(max_bins, MAX_ROWS // cells)))
+    df = base.bin_column(df, "step", max(1, min(max_bins, base.MAX_ROWS // cells)))
     agg = (
         df.groupby(["variant", "layer_label", "step", "step_end"], sort=False)
         .agg(
@@ -65,7 +48,7 @@ def layer_heatmap(
         )
         .reset_index()
     )
-    dom = domain(layers, variant_order)
+    dom = base.domain(layers, variant_order)
     return (
         alt.Chart(agg)
         .mark_rect()
@@ -83,61 +66,57 @@ def layer_heatmap(
                 "variant:N",
                 "layer_label:N",
                 "step:Q",
-                tip("grad_norm:Q", "mean grad norm"),
-                tip("lo:Q", "min"),
-                tip("hi:Q", "max"),
-                "seeds:Q",
+                base.tip("grad_norm:Q", "mean grad norm"),
+                *base.spread_tips(),
             ],
         )
-        .properties(width=FACET_WIDTH, height=alt.Step(14))
+        .properties(width=base.FACET_WIDTH, height=alt.Step(14))
         .facet(facet=alt.Facet("variant:N", sort=dom, title=None), columns=columns)
     )
 
 
-@memoized
-def layer_ratio(layers: pd.DataFrame, variant_order: Sequence[str] | None = None) -> Chart:
+@base.memoized
+def layer_ratio(layers: pd.DataFrame, variant_order: Sequence[str] | None = None) -> base.Chart:
     """First-layer / last-layer gradient norm over steps (log y, geometric mean over seeds): far
     below 1 means the early layers barely learn (vanishing), far above means exploding."""
-    if missing(layers, ["key", "variant", "seed", "step", "layer", "grad_norm"]):
-        return empty_chart()
-    df = finite(layers, ["step", "layer", "grad_norm"])
+    if base.missing(layers, ["key", "variant", "seed", "step", "layer", "grad_norm"]):
+        return base.empty_chart()
+    df = base.finite(layers, ["step", "layer", "grad_norm"])
     df = df[df["grad_norm"] > 0]
     if df.empty:
-        return empty_chart("no finite gradient norms recorded")
+        return base.empty_chart("no finite gradient norms recorded")
     first, last = df["layer"].min(), df["layer"].max()
     if first == last:
-        return empty_chart("one layer only: there is no first/last ratio")
+        return base.empty_chart("one layer only: there is no first/last ratio")
     ends = df[df["layer"].isin([first, last])]
     wide = ends.pivot_table(
         index=["variant", "key", "seed", "step"], columns="layer", values="grad_norm", aggfunc="mean"
     )
     ratio = np.log10(wide[first] / wide[last]).rename("log_ratio").reset_index()
-    ratio = finite(ratio, ["log_ratio"])
+    ratio = base.finite(ratio, ["log_ratio"])
     n = max(1, ratio["variant"].nunique())
-    if ratio["step"].nunique() * n > MAX_ROWS:
-        ratio = bin_column(ratio, "step", MAX_ROWS // n)
-    stats = seed_stats(ratio, ["variant", "step"], "log_ratio", "minmax")
+    if ratio["step"].nunique() * n > base.MAX_ROWS:
+        ratio = base.bin_column(ratio, "step", base.MAX_ROWS // n)
+    stats = base.seed_stats(ratio, ["variant", "step"], "log_ratio", "minmax")
     for c in ("mean", "lo", "hi"):
         stats[c] = 10 ** stats[c]
-    dom, p = domain(layers, variant_order), pick()
-    base = alt.Chart(stats).encode(x=alt.X("step:Q", title="step"), color=color(dom))
+    dom, p = base.domain(layers, variant_order), base.pick()
+    encoded = alt.Chart(stats).encode(x=alt.X("step:Q", title="step"), color=base.color(dom))
     tooltip = [
         "variant:N",
         "step:Q",
-        tip("mean:Q", "first/last (geo. mean)"),
-        tip("lo:Q", "min"),
-        tip("hi:Q", "max"),
-        "seeds:Q",
+        base.tip("mean:Q", "first/last (geo. mean)"),
+        *base.spread_tips(),
     ]
     title = "grad norm first / last layer"
-    y = alt.Y("mean:Q", scale=alt.Scale(type="log"), axis=log_axis(), title=title)
-    area = base.mark_area().encode(
-        y=alt.Y("lo:Q", scale=alt.Scale(type="log"), axis=log_axis(), title=title),
+    y = alt.Y("mean:Q", scale=alt.Scale(type="log"), axis=base.log_axis(), title=title)
+    area = encoded.mark_area().encode(
+        y=alt.Y("lo:Q", scale=alt.Scale(type="log"), axis=base.log_axis(), title=title),
         y2="hi:Q",
-        opacity=fade(p, 0.2, 0.04),
+        opacity=base.fade(p, 0.2, 0.04),
         tooltip=tooltip,
     )
-    line = base.mark_line().encode(y=y, opacity=fade(p), tooltip=tooltip).add_params(p)
+    line = encoded.mark_line().encode(y=y, opacity=base.fade(p), tooltip=tooltip).add_params(p)
     one = (
         alt.Chart(pd.DataFrame({"ratio": [1.0]}))
         .mark_rule(strokeDash=[4, 3], color="gray")
@@ -167,18 +146,18 @@ def _rebin_histograms(df: pd.DataFrame, bins: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-@memoized
+@base.memoized
 def weight_histograms(
     histograms: pd.DataFrame, variant_order: Sequence[str] | None = None, max_layers: int = 6, bins: int = 30
-) -> Chart:
+) -> base.Chart:
     """Kernel weight histograms after training, variant (rows) x layer (columns), symlog counts:
     L1's spike at zero and L2's bell differ by orders of magnitude in the tails. Deep networks
     show max_layers evenly spaced layers (always the first and the last)."""
-    if missing(histograms, ["variant", "seed", "layer", "bin_start", "bin_end", "count"]):
-        return empty_chart()
-    df = finite(histograms, ["layer", "bin_start", "bin_end", "count"])
+    if base.missing(histograms, ["variant", "seed", "layer", "bin_start", "bin_end", "count"]):
+        return base.empty_chart()
+    df = base.finite(histograms, ["layer", "bin_start", "bin_end", "count"])
     if df.empty:
-        return empty_chart("no finite weights recorded")
+        return base.empty_chart("no finite weights recorded")
     if "layer_name" not in df:
         df = df.assign(layer_name="")
     shown = sorted(df["layer"].unique())
@@ -186,9 +165,9 @@ def weight_histograms(
         shown = [shown[int(i)] for i in np.unique(np.linspace(0, len(shown) - 1, max_layers).round())]
     df, labels = _layer_labels(df[df["layer"].isin(shown)])
     native = int(df.groupby(["key", "layer"]).size().max()) if "key" in df else bins  # the trainer's bins
-    bins = max(5, min(bins, native, MAX_ROWS // (df["variant"].nunique() * len(shown))))
+    bins = max(5, min(bins, native, base.MAX_ROWS // (df["variant"].nunique() * len(shown))))
     data = _rebin_histograms(df, bins)
-    dom, p = domain(histograms, variant_order), pick()
+    dom, p = base.domain(histograms, variant_order), base.pick()
     return (
         alt.Chart(data)
         .mark_bar()
@@ -197,19 +176,19 @@ def weight_histograms(
             x2="bin_end:Q",
             y=alt.Y("count:Q", scale=alt.Scale(type="symlog"), title="count (symlog)"),
             y2=alt.datum(0),  # bars from zero: with x/x2 ranges Vega-Lite would draw flat tiles
-            color=color(dom),
-            opacity=fade(p, 0.9),
+            color=base.color(dom),
+            opacity=base.fade(p, 0.9),
             tooltip=[
                 "variant:N",
                 "layer_label:N",
-                tip("bin_start:Q", "from"),
-                tip("bin_end:Q", "to"),
-                tip("count:Q", "mean count over seeds", ".1f"),
+                base.tip("bin_start:Q", "from"),
+                base.tip("bin_end:Q", "to"),
+                base.tip("count:Q", "mean count over seeds", ".1f"),
                 "seeds:Q",
             ],
         )
         .add_params(p)
-        .properties(width=FACET_WIDTH, height=80)
+        .properties(width=base.FACET_WIDTH, height=80)
         .facet(
             row=alt.Row("variant:N", sort=dom, title=None),
             column=alt.Column("layer_label:N", sort=labels, title=None),
@@ -218,75 +197,77 @@ def weight_histograms(
     )
 
 
-@memoized
-def sparsity_bars(weights: pd.DataFrame, variant_order: Sequence[str] | None = None) -> Chart:
+@base.memoized
+def sparsity_bars(weights: pd.DataFrame, variant_order: Sequence[str] | None = None) -> base.Chart:
     """Share of |w| < 1e-3 per layer at each run's last epoch (diverged runs stop early), mean
     over seeds with a min-max rule: the L1-vs-L2 sparsity claim in one chart."""
-    if missing(weights, ["key", "variant", "seed", "epoch", "layer", "sparsity"]):
-        return empty_chart()
-    df = finite(weights, ["epoch", "layer", "sparsity"])
+    if base.missing(weights, ["key", "variant", "seed", "epoch", "layer", "sparsity"]):
+        return base.empty_chart()
+    df = base.finite(weights, ["epoch", "layer", "sparsity"])
     if df.empty:
-        return empty_chart("no finite weight statistics recorded")
+        return base.empty_chart("no finite weight statistics recorded")
     if "layer_name" not in df:
         df = df.assign(layer_name="")
     df = df[df["epoch"] == df.groupby("key")["epoch"].transform("max")]
     df, labels = _layer_labels(df)
-    stats = seed_stats(df, ["variant", "layer_label"], "sparsity", "minmax")
-    dom, p = domain(weights, variant_order), pick()
-    base = alt.Chart(stats).encode(
+    stats = base.seed_stats(df, ["variant", "layer_label"], "sparsity", "minmax")
+    dom, p = base.domain(weights, variant_order), base.pick()
+    encoded = alt.Chart(stats).encode(
         x=alt.X("layer_label:N", sort=labels, title="layer", axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("variant:N", sort=dom),
-        color=color(dom),
-        opacity=fade(p),
+        color=base.color(dom),
+        opacity=base.fade(p),
         tooltip=[
             "variant:N",
             "layer_label:N",
-            tip("mean:Q", "sparsity (mean)", ".1%"),
-            tip("lo:Q", "min", ".1%"),
-            tip("hi:Q", "max", ".1%"),
+            base.tip("mean:Q", "sparsity (mean)", ".1%"),
+            base.tip("lo:Q", "min", ".1%"),
+            base.tip("hi:Q", "max", ".1%"),
             "seeds:Q",
         ],
     )
     bars = (
-        base.mark_bar()
+        encoded.mark_bar()
         .encode(y=alt.Y("mean:Q", title="share of |w| < 1e-3", axis=alt.Axis(format="%")))
         .add_params(p)
     )
-    rule = base.mark_rule(color="black").encode(y="lo:Q", y2="hi:Q")
+    rule = encoded.mark_rule(color="black").encode(y="lo:Q", y2="hi:Q")
     return alt.layer(bars, rule)
 
 
-@memoized
+@base.memoized
 def decision_boundary(
     boundary: pd.DataFrame,
     points: pd.DataFrame | None = None,
     variant_order: Sequence[str] | None = None,
     columns: int = 3,
-) -> Chart:
+) -> base.Chart:
     """Predicted probability over the input plane per variant (mean over seeds), diverging colours
     centred at 0.5 so the boundary is the white band; optional training points as black/white
     shapes. Multi-class: colour = predicted class, opacity = its probability."""
-    if missing(boundary, ["variant", "x0", "x1", "prob"]):
-        return empty_chart()
-    df = finite(boundary, ["x0", "x1", "prob"])
+    if base.missing(boundary, ["variant", "x0", "x1", "prob"]):
+        return base.empty_chart()
+    df = base.finite(boundary, ["x0", "x1", "prob"])
     if df.empty:
-        return empty_chart("no finite probabilities: every run diverged")
-    dom = domain(boundary, variant_order)
+        return base.empty_chart("no finite probabilities: every run diverged")
+    dom = base.domain(boundary, variant_order)
     drawn = set(df["variant"].astype(str).unique())
     variants = [v for v in dom if v in drawn]
     multi = "predicted" in df and df["predicted"].nunique() > 2
-    side = max(2, min(df["x0"].nunique(), df["x1"].nunique(), int(math.sqrt(MAX_ROWS * 0.8 / len(variants)))))
+    side = max(
+        2, min(df["x0"].nunique(), df["x1"].nunique(), int(math.sqrt(base.MAX_ROWS * 0.8 / len(variants))))
+    )
     if multi:  # per cell, the class with the highest mean probability
         df = df.assign(predicted=df["predicted"].astype(str))
-        cells = grid_cells(df, "prob", ["variant", "predicted"], side)
+        cells = base.grid_cells(df, "prob", ["variant", "predicted"], side)
         cells = cells.sort_values("prob").drop_duplicates(["variant", "x0", "x1"], keep="last")
     else:
-        cells = grid_cells(df, "prob", ["variant"], side)
+        cells = base.grid_cells(df, "prob", ["variant"], side)
     cells["kind"] = "grid"
     data = [cells]
-    if points is not None and not missing(points, ["x0", "x1", "label"]):
-        pts = finite(points, ["x0", "x1"])
-        pts = pts.sample(n=min(len(pts), MAX_ROWS // 5 // len(variants)), random_state=0)[
+    if points is not None and not base.missing(points, ["x0", "x1", "label"]):
+        pts = base.finite(points, ["x0", "x1"])
+        pts = pts.sample(n=min(len(pts), base.MAX_ROWS // 5 // len(variants)), random_state=0)[
             ["x0", "x1", "label"]
         ]
         pts = pts.assign(label=pts["label"].astype(str), kind="point")
@@ -303,19 +284,15 @@ def decision_boundary(
             title="P(class 1)",
         )
     )
-    rect = (
-        alt.Chart()
-        .transform_filter(alt.datum.kind == "grid")
-        .mark_rect()
-        .encode(
-            x=x,
-            x2="x0_hi:Q",
-            y=y,
-            y2="x1_hi:Q",
-            color=fill,
-            tooltip=["variant:N", tip("x0:Q"), tip("x1:Q"), tip("prob:Q", "probability", ".2f")]
-            + (["predicted:N"] if multi else []),
-        )
+    rect = base.cell_rects(alt.Chart().transform_filter(alt.datum.kind == "grid"), x, y).encode(
+        color=fill,
+        tooltip=[
+            "variant:N",
+            base.tip("x0:Q"),
+            base.tip("x1:Q"),
+            base.tip("prob:Q", "probability", ".2f"),
+        ]
+        + (["predicted:N"] if multi else []),
     )
     if multi:
         rect = rect.encode(opacity=alt.Opacity("prob:Q", scale=alt.Scale(domain=[0, 1]), legend=None))
@@ -332,35 +309,35 @@ def decision_boundary(
                 fill=alt.Fill(
                     "label:N", scale=alt.Scale(range=["white", "black", "gold", "gray"]), legend=None
                 ),
-                tooltip=["label:N", tip("x0:Q"), tip("x1:Q")],
+                tooltip=["label:N", base.tip("x0:Q"), base.tip("x1:Q")],
             )
         )
     return (
         alt.layer(*layers, data=frame)
-        .properties(width=FACET_WIDTH, height=FACET_WIDTH)
+        .properties(width=base.FACET_WIDTH, height=base.FACET_WIDTH)
         .facet(facet=alt.Facet("variant:N", sort=dom, title=None), columns=columns)
     )
 
 
 # -- gradients ----------------------------------------------------------------------------------
-@memoized
+@base.memoized
 def gradient_histogram(
     steps: pd.DataFrame, quantile: float = 0.9, variant_order: Sequence[str] | None = None, bins: int = 40
-) -> Chart:
+) -> base.Chart:
     """Per-step gradient norms per variant on log bins, with the given quantile as a labelled
     rule: the 90th percentile of an unclipped run is the usual starting clipnorm."""
     if not 0 < quantile < 1:
         raise ValueError(f"quantile={quantile!r} is not allowed: quantile must be between 0 and 1")
-    if missing(steps, ["variant", "grad_norm"]):
-        return empty_chart()
-    df = finite(steps, ["grad_norm"])
+    if base.missing(steps, ["variant", "grad_norm"]):
+        return base.empty_chart()
+    df = base.finite(steps, ["grad_norm"])
     df = df[df["grad_norm"] > 0]
     if df.empty:
-        return empty_chart("no finite gradient norms recorded")
-    dom, p = domain(steps, variant_order), pick()
+        return base.empty_chart("no finite gradient norms recorded")
+    dom, p = base.domain(steps, variant_order), base.pick()
     drawn = set(df["variant"].astype(str).unique())
     present = [v for v in dom if v in drawn]
-    bins = max(5, min(bins, MAX_ROWS // max(1, len(present))))
+    bins = max(5, min(bins, base.MAX_ROWS // max(1, len(present))))
     lo, hi = np.log10(df["grad_norm"].min()), np.log10(df["grad_norm"].max())
     edges = 10 ** np.linspace(lo - 0.05, hi + 0.05, bins + 1)
     parts, by_variant = [], df.assign(variant=df["variant"].astype(str)).groupby("variant")
@@ -383,22 +360,24 @@ def gradient_histogram(
             )
         )
     data = pd.concat(parts, ignore_index=True)
-    base = alt.Chart(data)
-    x = alt.X("bin_start:Q", scale=alt.Scale(type="log"), axis=log_axis(), title="gradient norm per step")
+    encoded = alt.Chart(data)
+    x = alt.X(
+        "bin_start:Q", scale=alt.Scale(type="log"), axis=base.log_axis(), title="gradient norm per step"
+    )
     bars = (
-        base.mark_bar()
+        encoded.mark_bar()
         .encode(
             x=x,
             x2="bin_end:Q",
             y=alt.Y("count:Q", title="steps"),
             y2=alt.datum(0),
-            color=color(dom),
-            opacity=fade(p, 0.85),
-            tooltip=["variant:N", tip("bin_start:Q", "from"), tip("bin_end:Q", "to"), "count:Q"],
+            color=base.color(dom),
+            opacity=base.fade(p, 0.85),
+            tooltip=["variant:N", base.tip("bin_start:Q", "from"), base.tip("bin_end:Q", "to"), "count:Q"],
         )
         .add_params(p)
     )
-    marked = base.transform_filter(alt.datum.first)
+    marked = encoded.transform_filter(alt.datum.first)
     rule = marked.mark_rule(strokeDash=[4, 3], color="black").encode(
         x=alt.X("q:Q", scale=alt.Scale(type="log")), tooltip=["variant:N", "note:N"]
     )
@@ -407,6 +386,6 @@ def gradient_histogram(
     )
     return (
         alt.layer(bars, rule, text)
-        .properties(width=FACET_WIDTH * 3, height=90)
+        .properties(width=base.FACET_WIDTH * 3, height=90)
         .facet(row=alt.Row("variant:N", sort=dom, title=None))
     )

@@ -21,11 +21,15 @@ from ui.labels import short
 
 
 def remedy_summary(result: ComparisonResult, chance: float | None) -> pd.DataFrame:
-    """One row per remedy (variant): seeds that blew up, seeds that did not train (blew up or sat
-    at chance), mean final train and validation loss of the seeds that did not blow up, and
-    whether that train loss ended below the chance-level loss (a net that learned something)."""
+    """One row per remedy (variant): seeds that blew up; seeds that trained (neither blew up nor
+    sat at chance and, when the chance loss is known, ended below it: a clipped run that survives
+    at a train loss of 379 did not train); mean final train and validation loss of the seeds that
+    did not blow up, and whether that mean train loss is below the chance-level loss."""
     summary = result.summary()
-    summary["did_not_train"] = measures.did_not_train(summary)
+    losses = pd.to_numeric(summary.get("final_train_loss"), errors="coerce")
+    known = chance is not None and not math.isnan(chance)
+    above_chance = ~(losses < chance) if known else pd.Series(False, index=summary.index)
+    summary["did_not_train"] = measures.did_not_train(summary) | above_chance
     summary["blew_up"] = measures.flags(summary.get("diverged", pd.Series(False, index=summary.index)))
     rows = []
     for variant in result.variant_order():
@@ -39,7 +43,7 @@ def remedy_summary(result: ComparisonResult, chance: float | None) -> pd.DataFra
             "final train loss": train,
             "final val loss": pd.to_numeric(alive.get("final_val_loss"), errors="coerce").mean(),
         }
-        if chance is not None and not math.isnan(chance):
+        if known:
             row["below chance loss"] = "—" if math.isnan(train) else ("yes" if train < chance else "no")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -50,10 +54,11 @@ def summary_panel(result: ComparisonResult, chance: float | None) -> None:
     table = remedy_summary(result, chance)
     panels.dataframe(
         table,
-        hide_index=True,
         column_config={
             "blew up": st.column_config.TextColumn(help="seeds whose loss turned NaN/∞ or blew up"),
-            "trained": st.column_config.TextColumn(help="seeds that neither blew up nor sat at chance level"),
+            "trained": st.column_config.TextColumn(
+                help="seeds that did not blow up and ended below the chance-level loss"
+            ),
             "final train loss": st.column_config.NumberColumn(
                 format="%.3g", help="mean over seeds that did not blow up"
             ),
@@ -76,8 +81,6 @@ def detection_panel(table: pd.DataFrame) -> None:
     when = table[["variant", "seed", *names, "signals"]]
     panels.dataframe(
         when,
-        hide_index=True,
-        width="stretch",
         column_config={
             **{SIGNALS[k]: st.column_config.TextColumn(SIGNALS[k], help=SIGNAL_HELP[k]) for k in SIGNALS},
             "signals": st.column_config.NumberColumn("signals fired", help="out of 5"),
@@ -85,9 +88,7 @@ def detection_panel(table: pd.DataFrame) -> None:
     )
     with st.expander("The number behind each signal"):
         evidence = table[["variant", "seed", *[f"{n} evidence" for n in names]]]
-        panels.dataframe(
-            evidence.rename(columns=lambda c: c.removesuffix(" evidence")), hide_index=True, width="stretch"
-        )
+        panels.dataframe(evidence.rename(columns=lambda c: c.removesuffix(" evidence")))
     st.caption(
         " · ".join(f"**{SIGNALS[k]}**: {SIGNAL_HELP[k]}" for k in SIGNALS)
         + ". The notes' sixth sign, weights turning NaN, cannot show here: a run is stopped at the step its "
@@ -112,8 +113,6 @@ def clip_panel(table: pd.DataFrame) -> None:
             )
     panels.dataframe(
         table,
-        hide_index=True,
-        width="stretch",
         column_config={
             "setting": st.column_config.TextColumn("clipping"),
             "suggested_clipnorm": st.column_config.NumberColumn("p90 grad norm → clipnorm", format="%.2e"),

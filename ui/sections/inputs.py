@@ -12,10 +12,7 @@ import streamlit as st
 from core import data
 from core.limits import MAX_DEPTH
 from core.spec import Comparison, Experiment
-from core.topics.gradients import (
-    class_shares,
-    shuffled_labels_csv,
-)
+from core.topics.wide_deep import class_shares, shuffled_labels_csv
 
 
 # -- inputs -------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def range_section(base: Experiment, key: str) -> None:
     table = suggestions.pivot_table(index="run", columns="name", values="lr", sort=False).reset_index()
     stopped = suggestions.groupby("run", sort=False)["stopped_early"].first()
     table["stopped at the blow-up"] = table["run"].map(stopped)
-    panels.dataframe(table, hide_index=True, width="stretch")
+    panels.dataframe(table)
     trial_section(ran, suggestions, key)
 
 
@@ -148,4 +148,4 @@ def trial_section(ran: tuple, suggestions: pd.DataFrame, key: str) -> None:
         else "every run diverged"
     )
     st.markdown(f"By mean final validation loss over seeds, {verdict} (seed ranges in the table).")
-    panels.dataframe(agg, hide_index=True, width="stretch")
+    panels.dataframe(agg)

@@ -46,8 +46,6 @@ def status_table(variants: pd.DataFrame) -> None:
     shown = variants.assign(status=[f"{charts.STATUS_ICON[s]} {s}" for s in variants["status"]])
     panels.dataframe(
         shown,
-        hide_index=True,
-        width="stretch",
         column_config={
             "volatility": st.column_config.NumberColumn("mean volatility", format="%.3f"),
             "final_loss": st.column_config.NumberColumn("final train loss (not diverged)", format="%.4f"),
@@ -99,8 +97,6 @@ def sweep_readings(result: ComparisonResult, key: str) -> None:
     panels.chart(charts.target_chart(table, knob, order, epochs_run), key=f"{key}.target_chart")
     panels.dataframe(
         table.drop(columns=["value"]),
-        hide_index=True,
-        width="stretch",
         column_config={"epochs": st.column_config.NumberColumn("mean epochs", format="%.1f")},
     )
     slower = topics_lr.slower_when_smaller(table) if knob else None

@@ -33,8 +33,6 @@ def target_readout(result: ComparisonResult, key: str, default: float = 0.1) -> 
     )
     panels.dataframe(
         table.drop(columns=["value"]),
-        hide_index=True,
-        width="stretch",
         column_config={"epochs": st.column_config.NumberColumn("mean epochs", format="%.1f")},
     )
 
@@ -77,7 +75,7 @@ def all_optimizers_section(base: Experiment, key: str) -> None:
     panels.chart(
         charts.curves(chosen, "val_loss", summary=summary, variant_order=order), key=f"{key}.race_curves"
     )
-    panels.dataframe(best.rename(columns={"mean": "mean final val loss"}), hide_index=True, width="stretch")
+    panels.dataframe(best.rename(columns={"mean": "mean final val loss"}))
 
 
 def schedules_section(base: Experiment, key: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -13,24 +14,13 @@ from ui import charts, panels
 
 def strength_sliders(key: str, defaults: Sequence[float]) -> tuple[float, float, float]:
     """L1 strength, L2 strength and dropout rate: log-spaced choices for the penalties."""
-    penalties = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
     rates = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
     cols = st.columns(3)
-    l1 = cols[0].select_slider(
-        "L1 strength",
-        penalties,
-        value=defaults[0],
-        format_func=lambda v: f"{v:g}",
-        key=f"{key}.l1_strength",
-        help="penalty l1 × Σ|w| on every kernel (Keras regularizers.L1)",
+    l1 = penalty_slider(
+        cols[0], "L1", defaults[0], key, "penalty l1 × Σ|w| on every kernel (Keras regularizers.L1)"
     )
-    l2 = cols[1].select_slider(
-        "L2 strength",
-        penalties,
-        value=defaults[1],
-        format_func=lambda v: f"{v:g}",
-        key=f"{key}.l2_strength",
-        help="penalty l2 × Σw² on every kernel (Keras regularizers.L2)",
+    l2 = penalty_slider(
+        cols[1], "L2", defaults[1], key, "penalty l2 × Σw² on every kernel (Keras regularizers.L2)"
     )
     dropout = cols[2].select_slider(
         "dropout rate",
@@ -39,7 +29,22 @@ def strength_sliders(key: str, defaults: Sequence[float]) -> tuple[float, float,
         key=f"{key}.dropout_rate",
         help="share of hidden units dropped at each training step",
     )
-    return float(l1), float(l2), float(dropout)
+    return l1, l2, float(dropout)
+
+
+def penalty_slider(col: Any, name: str, default: float, key: str, help_text: str) -> float:
+    """One penalty strength (`name` is L1 or L2) on a log-spaced scale of choices."""
+    penalties = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
+    return float(
+        col.select_slider(
+            f"{name} strength",
+            penalties,
+            value=default,
+            format_func=lambda v: f"{v:g}",
+            key=f"{key}.{name.lower()}_strength",
+            help=help_text,
+        )
+    )
 
 
 def sweep_charts(result: ComparisonResult, knob: str) -> None:

@@ -92,8 +92,6 @@ def sandbox_section(key: str) -> None:
     table = topics_lr.sandbox_table(path_df, problem, tol)
     panels.dataframe(
         table,
-        hide_index=True,
-        width="stretch",
         column_config={
             "steps_to_tol": st.column_config.NumberColumn(f"steps to loss < {tol:g}"),
             "final_loss": st.column_config.NumberColumn("final loss", format="%.2e"),

@@ -26,8 +26,6 @@ def vanishing_panel(summary: pd.DataFrame, ratios: pd.DataFrame) -> None:
         st.success(f"No layer's gradient is below {VANISH_RATIO:g} of the last layer's in any variant.")
     panels.dataframe(
         summary,
-        hide_index=True,
-        width="stretch",
         column_config={
             "variant": st.column_config.TextColumn("variant"),
             "first_last_ratio": st.column_config.NumberColumn("first / last layer", format="%.2e"),
@@ -40,8 +38,6 @@ def vanishing_panel(summary: pd.DataFrame, ratios: pd.DataFrame) -> None:
     with st.expander("Every layer's gradient norm and its ratio to the last layer"):
         panels.dataframe(
             ratios,
-            hide_index=True,
-            width="stretch",
             column_config={
                 "grad_norm": st.column_config.NumberColumn("mean grad norm", format="%.2e"),
                 "ratio": st.column_config.NumberColumn("ratio to last layer", format="%.2e"),

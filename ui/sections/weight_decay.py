@@ -78,8 +78,6 @@ def wd_grid_section(base: Experiment, key: str) -> None:
         best = topics_lr.best_per_row(summary, "weight_decay", name)
         panels.dataframe(
             best,
-            hide_index=True,
-            width="stretch",
             column_config={
                 "best_mean": st.column_config.NumberColumn("best val loss", format="%.4f"),
                 "seed_std": st.column_config.NumberColumn("seed std", format="%.4f"),
@@ -134,8 +132,6 @@ def decoupled_section(base: Experiment, key: str) -> None:
     if tables:
         panels.dataframe(
             pd.concat(tables, ignore_index=True),
-            hide_index=True,
-            width="stretch",
             column_config={
                 c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4f")
                 for c in ("final_val_loss", "final_train_loss", "weight_norm")

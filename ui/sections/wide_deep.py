@@ -8,15 +8,10 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from core.measures import n_params
 from core.spec import BUNDLED_DATASETS, TOY_DATASETS, Comparison
-from core.topics.gradients import (
-    Pair,
-    equal_budget,
-    expand,
-    memorization_table,
-    n_params,
-    pair_changes,
-)
+from core.topics.gradients import expand
+from core.topics.wide_deep import Pair, equal_budget, memorization_table, pair_changes
 from ui import charts, panels
 from ui.run import on_demand
 from ui.sections.inputs import dataset_facts, shuffled_dataset
@@ -57,8 +52,6 @@ def pairs_table(pairs: list[Pair]) -> None:
                 "matched": [p.matched for p in pairs],
             }
         ),
-        hide_index=True,
-        width="stretch",
         column_config={
             "vs budget": st.column_config.NumberColumn(format="percent"),
             "matched": st.column_config.CheckboxColumn("within 5%"),
@@ -70,8 +63,6 @@ def fit_panel(table: pd.DataFrame) -> None:
     """Train vs validation accuracy and their gap per network."""
     panels.dataframe(
         table,
-        hide_index=True,
-        width="stretch",
         column_config={
             "n_params": st.column_config.NumberColumn("parameters"),
             "train_accuracy": st.column_config.NumberColumn("train accuracy", format="percent"),
@@ -85,8 +76,6 @@ def memorization_panel(table: pd.DataFrame) -> None:
     """Epochs to 100% training accuracy on random labels, against chance."""
     panels.dataframe(
         table,
-        hide_index=True,
-        width="stretch",
         column_config={
             "epochs_to_100": st.column_config.NumberColumn("epochs to 100% train", format="%.0f"),
             "memorized": st.column_config.TextColumn("seeds that got there"),

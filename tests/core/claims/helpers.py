@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.claims import CLAIMS, VERDICTS
 from core.results import ComparisonResult, RunResult
@@ -115,3 +116,15 @@ def check(claim_id: str, spec: Spec, expected: str) -> None:
     assert verdict.sentence.startswith("On digits, ")
     if expected == U:
         assert "decide this" in verdict.sentence, verdict.sentence
+
+
+def scenario_test(scenarios: dict[str, dict[str, Spec]]) -> Callable[[str, str], None]:
+    """The test of a topic's rules on its hand-made scenarios ({claim id: {expected verdict: spec}}),
+    one case per (claim, verdict): a module binds it to a test_ name for pytest to collect."""
+    cases = [(cid, v) for cid, specs in scenarios.items() for v in specs]
+
+    @pytest.mark.parametrize(("claim_id", "expected"), cases, ids=[f"{c}-{v}" for c, v in cases])
+    def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
+        check(claim_id, scenarios[claim_id][expected], expected)
+
+    return test_rule_outcome_on_hand_made_runs

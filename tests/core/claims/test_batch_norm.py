@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.claims import CLAIMS, batch_norm
-from tests.core.claims.helpers import F, H, U, acc_step, check, z
+from tests.core.claims.helpers import F, H, U, acc_step, scenario_test, z
 
 LOSS_BY_INIT = dict(zip(("glorot_uniform", "he_normal", "lecun_normal", "normal_small", "normal_large"),
                         (0.1, 0.2, 0.3, 0.5, 2.0)))  # fmt: skip
@@ -59,12 +57,7 @@ SCENARIOS = {
         U: lambda e: {"train": 0.01, "val": 0.3 + 0.1 * z(e) * (e.batch_norm == "before" and e.dropout == 0)},
     },
 }
-CASES = [(cid, v) for cid, specs in SCENARIOS.items() for v in specs]
-
-
-@pytest.mark.parametrize(("claim_id", "expected"), CASES, ids=[f"{c}-{v}" for c, v in CASES])
-def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
-    check(claim_id, SCENARIOS[claim_id][expected], expected)
+test_rule_outcome_on_hand_made_runs = scenario_test(SCENARIOS)
 
 
 def test_bn1_and_bn2_train_deep_networks() -> None:

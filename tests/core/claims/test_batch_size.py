@@ -6,7 +6,7 @@ import pytest
 
 from core.claims import CLAIMS
 from core.claims.runs import steps_per_epoch
-from tests.core.claims.helpers import F, H, U, check, z
+from tests.core.claims.helpers import F, H, U, scenario_test, z
 
 SCENARIOS = {
     "BS1": {
@@ -30,12 +30,7 @@ SCENARIOS = {
         U: lambda e: {"train": 0.1 + 0.001 * z(e)},
     },
 }
-CASES = [(cid, v) for cid, specs in SCENARIOS.items() for v in specs]
-
-
-@pytest.mark.parametrize(("claim_id", "expected"), CASES, ids=[f"{c}-{v}" for c, v in CASES])
-def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
-    check(claim_id, SCENARIOS[claim_id][expected], expected)
+test_rule_outcome_on_hand_made_runs = scenario_test(SCENARIOS)
 
 
 @pytest.mark.parametrize("dataset", ["digits", "wine"])

@@ -17,6 +17,7 @@ def test_claims_run_end_to_end_on_digits(claim_id: str) -> None:
     assert verdict.verdict in VERDICTS and verdict.dataset == "digits"
     d = json.loads(json.dumps(verdict.to_dict(), allow_nan=False))
     measured = [v for v in d["numbers"].values() if isinstance(v, (int, float))]
-    assert measured and all(math.isfinite(v) for v in measured)
+    assert d["numbers"] and all(math.isfinite(v) for v in measured)
+    assert isinstance(d["effect"], float) and all(isinstance(x, float) for x in d["ci"])
     assert d["test"] and d["unit"] and d["seeds"] >= 6 and d["p_value"] is not None
     assert verdict.sentence.startswith("On digits, ")

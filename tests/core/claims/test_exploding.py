@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.claims import CLAIMS, exploding
-from tests.core.claims.helpers import F, H, U, check
+from tests.core.claims.helpers import F, H, U, check, scenario_test
 
 HOT = exploding.EG_INIT
 
@@ -36,12 +34,7 @@ SCENARIOS = {
     "EG2": {H: fixes(True, False), F: fixes(False, True), U: fixes(False, False)},
     "EG3": {H: fixes(True, False), F: fixes(False, True), U: fixes(False, False)},
 }
-CASES = [(cid, v) for cid, specs in SCENARIOS.items() for v in specs]
-
-
-@pytest.mark.parametrize(("claim_id", "expected"), CASES, ids=[f"{c}-{v}" for c, v in CASES])
-def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
-    check(claim_id, SCENARIOS[claim_id][expected], expected)
+test_rule_outcome_on_hand_made_runs = scenario_test(SCENARIOS)
 
 
 def test_a_clipped_run_stuck_at_a_useless_loss_is_not_prevented() -> None:

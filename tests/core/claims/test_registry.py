@@ -46,15 +46,15 @@ def test_one_module_per_topic_and_no_import_back_into_the_package() -> None:
         tree = ast.parse((PACKAGE / f"{topic}.py").read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        assert "core.claims" not in imported or _only_stats(tree), topic
+        assert "core.claims" not in imported or _only_submodules(tree), topic
         assert not {"streamlit", "tensorflow", "keras"} & {m.split(".")[0] for m in imported if m}, topic
     assert not hasattr(claims, "PRESETS") and not hasattr(claims, "RULES")
 
 
-def _only_stats(tree: ast.Module) -> bool:
-    """`from core.claims import stats` loads a submodule, not the registry."""
+def _only_submodules(tree: ast.Module) -> bool:
+    """`from core.claims import stats` (or runs, base) loads a submodule, not the registry."""
     return all(
-        [a.name for a in n.names] == ["stats"]
+        {a.name for a in n.names} <= {"stats", "runs", "base"}
         for n in ast.walk(tree)
         if isinstance(n, ast.ImportFrom) and n.module == "core.claims"
     )
@@ -122,3 +122,27 @@ def test_presets_are_valid_comparisons_on_a_fixed_split(
 
 def test_verdicts_are_the_three_words() -> None:
     assert VERDICTS == ("holds", "does not hold", "inconclusive")
+
+
+def test_preset_keys_are_built_once_per_claim_dataset_and_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages replay claims on every script run: the presets' run keys are memoized per
+    (claim, dataset, fast) and equal the members' keys in order, without duplicates."""
+    from core.claims.base import Claim
+
+    build = Claim.comparisons
+    builds = []
+
+    def counted(self, *args, **kwargs):
+        builds.append(self.id)
+        return build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Claim, "comparisons", counted)
+    claims.clear_preset_cache()
+    keys = claims.preset_keys("EG1", "digits", True)
+    members = [m.key for c in build(CLAIMS["EG1"], "digits", True) for m in c.members()]
+    assert list(keys) == list(dict.fromkeys(members)) and len(keys) == len(set(keys))
+    assert claims.preset_keys("EG1", "digits", True) is keys
+    assert claims.preset_comparisons("EG1", "digits", True) == tuple(build(CLAIMS["EG1"], "digits", True))
+    assert builds == ["EG1"]
+    assert claims.preset_keys("EG1", "digits", False) != keys and builds == ["EG1", "EG1"]
+    assert claims.preset_keys("EG1", "wine", True) != keys and len(builds) == 3

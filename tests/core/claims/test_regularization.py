@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.claims import CLAIMS
-from tests.core.claims.helpers import F, H, U, check, fabricate, presets, z
+from tests.core.claims.helpers import F, H, U, fabricate, presets, scenario_test, z
 
 SCENARIOS = {
     "RG1": {
@@ -24,12 +22,7 @@ SCENARIOS = {
         U: lambda e: {"sec": 0.1 + 0.03 * z(e)},
     },
 }
-CASES = [(cid, v) for cid, specs in SCENARIOS.items() for v in specs]
-
-
-@pytest.mark.parametrize(("claim_id", "expected"), CASES, ids=[f"{c}-{v}" for c, v in CASES])
-def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
-    check(claim_id, SCENARIOS[claim_id][expected], expected)
+test_rule_outcome_on_hand_made_runs = scenario_test(SCENARIOS)
 
 
 def test_rg3_never_reads_a_shared_clock() -> None:

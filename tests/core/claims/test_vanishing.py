@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.core.claims.helpers import F, H, U, check, z
+from tests.core.claims.helpers import F, H, U, scenario_test, z
 
 SCENARIOS = {
     "VG1": {
@@ -21,9 +19,4 @@ SCENARIOS = {
         },
     },
 }
-CASES = [(cid, v) for cid, specs in SCENARIOS.items() for v in specs]
-
-
-@pytest.mark.parametrize(("claim_id", "expected"), CASES, ids=[f"{c}-{v}" for c, v in CASES])
-def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
-    check(claim_id, SCENARIOS[claim_id][expected], expected)
+test_rule_outcome_on_hand_made_runs = scenario_test(SCENARIOS)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.claims import CLAIMS, wide_deep
 from core.measures import n_params
-from tests.core.claims.helpers import F, H, U, check, z
+from tests.core.claims.helpers import F, H, U, scenario_test, z
 
 
 def wvd2(width_adds: float, depth_adds: float, noise: float = 0.001):
@@ -31,12 +29,7 @@ SCENARIOS = {
     },
     "WVD2": {H: wvd2(0.2, 0.2), F: wvd2(-0.2, 0.2), U: wvd2(0.0, 0.0, noise=0.3)},
 }
-CASES = [(cid, v) for cid, specs in SCENARIOS.items() for v in specs]
-
-
-@pytest.mark.parametrize(("claim_id", "expected"), CASES, ids=[f"{c}-{v}" for c, v in CASES])
-def test_rule_outcome_on_hand_made_runs(claim_id: str, expected: str) -> None:
-    check(claim_id, SCENARIOS[claim_id][expected], expected)
+test_rule_outcome_on_hand_made_runs = scenario_test(SCENARIOS)
 
 
 def test_wide_and_deep_have_equal_budgets_and_a_random_label_arm() -> None:

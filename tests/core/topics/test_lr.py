@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import measures
 from core.sandbox import Quadratic, paths
 from core.topics import lr as topics_lr
 
@@ -125,12 +126,12 @@ def test_epochs_to_target_and_the_lr2_reading() -> None:
             "lr=0.001|0": [2.0, 1.9, 1.8, 1.7, 1.6],
         }
     )
-    per_run = topics_lr.epochs_to_target(ep, 0.1).set_index("key")
+    per_run = measures.epochs_to_target(ep, 0.1).set_index("key")
     assert per_run.loc["lr=0.01|0", "epochs"] == 5 and per_run.loc["lr=0.1|1", "epochs"] == 2
     assert not per_run.loc["lr=0.001|0", "reached"] and math.isnan(per_run.loc["lr=0.001|0", "epochs"])
     summary = ep.drop_duplicates("key")[["key", "variant", "seed"]]
     values = {"lr=0.001": 0.001, "lr=0.01": 0.01, "lr=0.1": 0.1}
-    table = topics_lr.target_table(per_run.reset_index(), summary, list(values), values).set_index("variant")
+    table = measures.target_table(per_run.reset_index(), summary, list(values), values).set_index("variant")
     assert table.loc["lr=0.01", "epochs"] == 4.5 and table.loc["lr=0.01", "hi"] == 5
     assert table.loc["lr=0.001", "reached"] == 0 and "0 of 1" in table.loc["lr=0.001", "note"]
     assert topics_lr.slower_when_smaller(table.reset_index()) is True

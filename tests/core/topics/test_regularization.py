@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import measures
 from core.spec import Comparison, Experiment
 from core.topics import regularization as tr
 
@@ -62,7 +63,7 @@ def epochs_frame(seconds: dict[str, list[float]]) -> pd.DataFrame:
 
 def test_epoch_times_take_the_compile_out_of_the_first_epoch() -> None:
     ep = epochs_frame({"a|0": [5.0, 5.1, 5.2, 5.35], "b|0": [0.4]})
-    t = tr.epoch_times(ep).set_index("key")
+    t = measures.epoch_times(ep).set_index("key")
     assert t.loc["a|0", "time_per_epoch"] == pytest.approx(0.1)
     assert t.loc["a|0", "overhead"] == pytest.approx(4.9)
     # one epoch has no epoch-to-epoch difference: NaN (core.measures' rule, shared with the claims),
@@ -70,7 +71,7 @@ def test_epoch_times_take_the_compile_out_of_the_first_epoch() -> None:
     assert math.isnan(t.loc["b|0", "time_per_epoch"]) and t.loc["b|0", "overhead"] == 0
     clock = tr.training_clock(ep)
     assert clock.loc[clock["key"] == "a|0", "seconds"].tolist() == pytest.approx([0.1, 0.2, 0.3, 0.45])
-    assert tr.epoch_times(pd.DataFrame()).empty
+    assert measures.epoch_times(pd.DataFrame()).empty
 
 
 def test_with_steps_counts_optimizer_steps_per_run() -> None:
@@ -156,18 +157,6 @@ def test_cost_set_is_none_l1_l2_without_dropout() -> None:
 
 
 # -- batch normalization -------------------------------------------------------------------------
-def test_epochs_to_target_and_its_table() -> None:
-    ep = epochs_frame({"bn|0": [1, 2, 3], "bn|1": [1, 2, 3], "none|0": [1, 2, 3]})
-    ep.loc[ep["key"] == "none|0", "val_accuracy"] = [0.1, 0.2, 0.3]
-    per_run = tr.epochs_to_target(ep, 0.6)  # val_accuracy 0.3, 0.6, 0.9 for bn
-    assert per_run.set_index("key")["epochs_to_target"].to_dict() == pytest.approx(
-        {"bn|0": 2, "bn|1": 2, "none|0": np.nan}, nan_ok=True
-    )
-    t = tr.target_table(per_run, ["none", "bn"]).set_index("variant")
-    assert t.loc["bn", "mean_epochs"] == 2 and t.loc["bn", "reached"] == 2
-    assert t.loc["none", "reached"] == 0 and math.isnan(t.loc["none", "mean_epochs"])
-
-
 def lr_runs(rows: list[tuple[str, float, int, float, bool]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(arm, lr, seed, final train loss, diverged) -> summary, steps (first loss 2.3)."""
     columns = ["batch_norm", "learning_rate", "seed", "final_train_loss", "diverged"]
@@ -212,7 +201,7 @@ def test_init_spread_is_range_of_per_init_means_and_infinite_when_one_diverged()
 
 
 def test_gaps_is_val_minus_train_loss() -> None:
-    g = tr.gaps(pd.DataFrame({"final_val_loss": [0.5, np.nan], "final_train_loss": [0.2, 0.1]}))
+    g = measures.with_gaps(pd.DataFrame({"final_val_loss": [0.5, np.nan], "final_train_loss": [0.2, 0.1]}))
     assert g["generalization_gap"].iloc[0] == pytest.approx(0.3) and math.isnan(
         g["generalization_gap"].iloc[1]
     )

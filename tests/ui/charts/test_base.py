@@ -7,10 +7,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from tests.ui.charts.vega import (
-    is_message,
-    spec_of,
-)
+from tests.ui.charts import vega
 from ui import charts
 from ui.charts import (
     base,
@@ -65,8 +62,8 @@ BUILDERS = {
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_empty_frame_gives_a_no_data_chart(name: str) -> None:
-    spec = spec_of(BUILDERS[name](pd.DataFrame()))
-    assert is_message(spec, "no data yet")
+    spec = vega.spec_of(BUILDERS[name](pd.DataFrame()))
+    assert vega.is_message(spec, "no data yet")
 
 
 def test_every_chart_is_reexported_from_ui_charts() -> None:

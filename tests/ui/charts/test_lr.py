@@ -8,15 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.ui.charts.vega import (
-    assert_pick,
-    assert_small_and_finite,
-    mark,
-    marks,
-    rows_of,
-    spec_of,
-    units,
-)
+from tests.ui.charts import vega
 from ui.charts import (
     lr_derivative_chart,
     lr_finder_chart,
@@ -45,31 +37,36 @@ def test_lr_finder_chart_rules_labels_and_stop_marker(lr_curves: pd.DataFrame) -
             "loss": [2.0, 1.5],
         }
     )
-    spec = spec_of(lr_finder_chart(lr_curves, sug))
-    assert_small_and_finite(spec)
-    assert_pick(spec, "run")
-    assert marks(spec).count("rule") == 2 and marks(spec).count("text") == 0  # no labels to overlap
-    assert all(u["encoding"]["x"]["scale"]["type"] == "log" for u in units(spec) if "x" in u["encoding"])
-    stop = next(u for u in units(spec) if mark(u) == "point")
-    assert {r["run"]: r["lr"] for r in rows_of(spec, stop)} == {"baseline": 1.0, "batch_norm=before": 1.0}
-    marker = next(u for u in units(spec) if "shape" in u.get("encoding", {}))
-    labels = [r["label"] for r in rows_of(spec, marker)]
+    spec = vega.spec_of(lr_finder_chart(lr_curves, sug))
+    vega.assert_small_and_finite(spec)
+    vega.assert_pick(spec, "run")
+    assert vega.marks(spec).count("rule") == 2 and vega.marks(spec).count("text") == 0  # no labels to overlap
+    assert all(u["encoding"]["x"]["scale"]["type"] == "log" for u in vega.units(spec) if "x" in u["encoding"])
+    stop = next(u for u in vega.units(spec) if vega.mark(u) == "point")
+    assert {r["run"]: r["lr"] for r in vega.rows_of(spec, stop)} == {
+        "baseline": 1.0,
+        "batch_norm=before": 1.0,
+    }
+    marker = next(u for u in vega.units(spec) if "shape" in u.get("encoding", {}))
+    labels = [r["label"] for r in vega.rows_of(spec, marker)]
     assert labels == ["baseline: steepest 0.001", "baseline: valley 0.003"]  # two networks: run named
     assert marker["encoding"]["shape"]["scale"]["range"] == ["diamond", "triangle-down"]  # one shape per rule
-    assert [r["lr"] for r in rows_of(spec, marker)] == [1e-3, 3e-3]
+    assert [r["lr"] for r in vega.rows_of(spec, marker)] == [1e-3, 3e-3]
 
 
 def test_lr_finder_clips_the_blow_up_and_marks_it() -> None:
     lr = np.logspace(-4, 1, 30)
     smoothed = np.r_[np.linspace(2.3, 0.4, 25), [3, 10, 30, 60, 80]]
-    spec = spec_of(
+    spec = vega.spec_of(
         lr_finder_chart(pd.DataFrame({"run": "a", "lr": lr, "loss": smoothed, "smoothed": smoothed}))
     )
-    line = next(u for u in units(spec) if mark(u) == "line" and u["encoding"]["y"]["field"] == "smoothed")
+    line = next(
+        u for u in vega.units(spec) if vega.mark(u) == "line" and u["encoding"]["y"]["field"] == "smoothed"
+    )
     top = line["encoding"]["y"]["scale"]["domain"][1]
     assert top == pytest.approx(1.5 * 2.3) and line["mark"]["clip"] is True
-    stop = next(u for u in units(spec) if mark(u) == "point")
-    (row,) = rows_of(spec, stop)
+    stop = next(u for u in vega.units(spec) if vega.mark(u) == "point")
+    (row,) = vega.rows_of(spec, stop)
     assert row["shown"] == pytest.approx(top) and "blew up" in row["note"]
 
 
@@ -77,14 +74,16 @@ def test_lr_derivative_marks_each_suggestion_at_its_lr() -> None:
     lr = np.logspace(-4, 0, 41)
     df = pd.DataFrame({"run": "a", "lr": lr, "smoothed": 3.0 - np.exp(-((np.log10(lr) + 2) ** 2))})
     sug = pd.DataFrame({"run": ["a", "a"], "name": ["steepest", "valley"], "lr": [10**-2.5, 1e-3]})
-    spec = spec_of(lr_derivative_chart(df, sug))
-    dots = next(u for u in units(spec) if "shape" in u.get("encoding", {}))
-    assert [r["lr"] for r in rows_of(spec, dots)] == pytest.approx([10**-2.5, 1e-3])  # at the suggestions
+    spec = vega.spec_of(lr_derivative_chart(df, sug))
+    dots = next(u for u in vega.units(spec) if "shape" in u.get("encoding", {}))
+    assert [r["lr"] for r in vega.rows_of(spec, dots)] == pytest.approx(
+        [10**-2.5, 1e-3]
+    )  # at the suggestions
 
 
 def test_lr_derivative_is_slope_per_decade() -> None:
     lr = np.logspace(-4, 0, 9)
     df = pd.DataFrame({"run": "a", "lr": lr, "smoothed": 3.0 - 0.5 * np.log10(lr)})
-    spec = spec_of(lr_derivative_chart(df))
-    line = next(u for u in units(spec) if mark(u) == "line")
-    assert [r["slope"] for r in rows_of(spec, line)] == pytest.approx([-0.5] * 9)
+    spec = vega.spec_of(lr_derivative_chart(df))
+    line = next(u for u in vega.units(spec) if vega.mark(u) == "line")
+    assert [r["slope"] for r in vega.rows_of(spec, line)] == pytest.approx([-0.5] * 9)

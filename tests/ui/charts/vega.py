@@ -14,16 +14,21 @@ def spec_of(chart: Any) -> dict:
     return chart.to_dict()
 
 
-def units(node: Any) -> Iterator[dict]:
-    """Every view that has a mark, wherever it sits (layer, facet spec, concat)."""
+def nodes_with(node: Any, *keys: str) -> Iterator[dict]:
+    """Every dict in a spec (layer, facet spec, concat, ...) that has one of these keys."""
     if isinstance(node, dict):
-        if "mark" in node:
+        if any(k in node for k in keys):
             yield node
         for child in node.values():
-            yield from units(child)
+            yield from nodes_with(child, *keys)
     elif isinstance(node, list):
         for child in node:
-            yield from units(child)
+            yield from nodes_with(child, *keys)
+
+
+def units(node: Any) -> Iterator[dict]:
+    """Every view that has a mark, wherever it sits (layer, facet spec, concat)."""
+    return nodes_with(node, "mark")
 
 
 def mark(unit: dict) -> str:
