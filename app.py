@@ -10,6 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything can import
 import streamlit as st
 
 from core.hardware import accelerator
+from ui.jobs import start_app_backend
 from ui.nav import PAGES
 
 
@@ -20,7 +21,7 @@ def preload_training() -> threading.Thread | None:
     backend's, so a training that starts meanwhile waits on the import lock instead of importing
     twice. Replays never need it, so WHATIF_PRELOAD_TF=0 turns this off where memory is tighter
     than a visitor's patience; with the worker or Ray backend TensorFlow lives elsewhere."""
-    in_process = os.environ.get("WHATIF_BACKEND", "local") == "local"  # else training runs elsewhere
+    in_process = start_app_backend() == "local"  # the worker or Ray import TensorFlow, not this process
     if not in_process or os.environ.get("WHATIF_PRELOAD_TF", "1") == "0":
         return None
     thread = threading.Thread(

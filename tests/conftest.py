@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="whatif-tests-"))
 os.environ["WHATIF_STORE"] = str(_TMP / "runs.sqlite")
 os.environ["WHATIF_DATA_DIR"] = str(_TMP / "data")
+os.environ.setdefault(
+    "WHATIF_BACKEND", "local"
+)  # page tests train in-process (the app's default is the worker)
 os.environ["WHATIF_QUICK"] = "1"  # page presets shrink to 2 epochs / 400 samples
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

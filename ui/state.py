@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.hardware import accelerator
 from core.store import RunStore, set_owner
+from ui.jobs import start_app_backend
 from ui.text import plain
 
 _banner = threading.local()  # this script run's slot for the "not being saved" banner
@@ -24,6 +25,7 @@ def quick() -> bool:
 def setup(title: str, icon: str = "🧪") -> None:
     """Page config, session defaults and the device badge: the first lines of every page."""
     st.set_page_config(page_title=f"{title} · what-if explorer", page_icon=icon, layout="wide")
+    start_app_backend()  # once per server: the training worker, warmed on every page's default shapes
     st.session_state.setdefault("results", {})  # page key -> last ComparisonResult shown
     st.session_state.setdefault("comparisons", {})  # page key -> Comparison last asked for
     if not st.session_state.pop("badge_drawn", False):  # app.py draws it when it ran first

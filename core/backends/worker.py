@@ -142,6 +142,7 @@ class WorkerBackend:
         self.last_rss_mb = 0.0  # the worker's RSS after its last job
         self.warmed = threading.Event()  # set when the last warm-up requested has finished
         self._ids = itertools.count(1)  # job numbers: a cancel names the job it stops
+        self._stops = 0  # stop() calls so far: a warm-up asked for before the last one gives up
 
     # -- lifecycle --------------------------------------------------------------------------------
     @property
@@ -154,13 +155,16 @@ class WorkerBackend:
         traced again in every replacement worker). Returns the thread doing it."""
         self.warm_groups = [list(g) for g in warm_groups]
         self.warmed.clear()
-        thread = threading.Thread(target=self._warm_up, name="whatif-worker-warm", daemon=True)
+        thread = threading.Thread(
+            target=self._warm_up, args=(self._stops,), name="whatif-worker-warm", daemon=True
+        )
         thread.start()
         return thread
 
     def stop(self) -> None:
-        """Stop the worker (a new one starts on the next job)."""
+        """Stop the worker and any warm-up under way (a new worker starts on the next job)."""
         with self.lock:
+            self._stops += 1
             if self.process is not None:
                 self.process.stop()
                 self.process = None
@@ -172,13 +176,17 @@ class WorkerBackend:
             self.started += 1
         return self.process
 
-    def _warm_up(self) -> None:
-        """Trace one group per job, releasing the lock in between so a real job goes first."""
+    def _warm_up(self, stops: int) -> None:
+        """Trace one group per job, releasing the lock in between so a real job goes first; give
+        up when stop() was called since this warm-up was asked for (no worker outlives stop())."""
         try:
-            with self.lock:
-                self._ensure()
-            for group in list(self.warm_groups):
+            for group in [None, *self.warm_groups]:  # None: just bring the process up
                 with self.lock:
+                    if self._stops != stops:
+                        return
+                    if group is None:
+                        self._ensure()
+                        continue
                     message = ("warm", next(self._ids), forwarded_env(), [group])
                     try:
                         self._job(self._ensure(), message, 0, None, None)

@@ -26,10 +26,11 @@ DIVERGENCE_FACTOR = 100.0  # loss this many times its first value = blown up
 # The divergence test compares with max(first loss, LOSS_FLOOR): a regression run can start
 # near zero loss, and "100 x almost nothing" would call ordinary noise a blow-up.
 LOSS_FLOOR = 1e-3
-# Each distinct group shape keeps its traced graphs alive while cached; a server that trains many
-# shapes would otherwise grow without bound. Eight covers a page's comparisons (a few shapes)
-# plus the history a visitor steps back through.
-COMPILED_CACHE = 8
+# Each distinct group shape keeps its traced graphs alive while cached (~15-20 MB each); a process
+# that trains many shapes would otherwise grow without bound. 24 holds the 18 shapes the worker's
+# warm start traces (every page's default comparison) plus a few a visitor adds; the worker itself
+# restarts past WHATIF_WORKER_MAX_MB, so the bound is on what one process may keep.
+COMPILED_CACHE = 24
 # XLA on this 2-core CPU made the stacked epoch 35x slower (batched matmuls); opt in on GPU.
 XLA_STEP = os.environ.get("WHATIF_XLA", "auto") == "1" or (
     os.environ.get("WHATIF_XLA", "auto") == "auto" and bool(GPUS)

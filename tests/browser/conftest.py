@@ -40,7 +40,7 @@ def app_server(tmp_path_factory):
     """`streamlit run app.py` headless on a free port; yields its base URL; stopped at the end."""
     tmp = tmp_path_factory.mktemp("served")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "WHATIF_BACKEND"},  # the app's own default: the worker
         "WHATIF_QUICK": "1",
         "WHATIF_STORE": str(tmp / "runs.sqlite"),
         "WHATIF_DATA_DIR": str(tmp / "data"),
