@@ -24,3 +24,12 @@ OPTIMIZER_EPSILON = 1e-7  # Keras' epsilon for RMSprop and Adam (inside the sqrt
 # A weight with |w| below this counts as "zero" in the sparsity measure: L1 drives weights to
 # within a step of zero, not to exactly zero, and 1e-3 is far below a trained weight's scale.
 SPARSE_WEIGHT = 1e-3
+
+# The datasets a run can name (core.data loads them; core.spec validates the names). Here, not in
+# core.spec, so core.data needs nothing of the spec and the spec can ask core.limits (which
+# reads the data's shape) without an import cycle.
+TOY_DATASETS = ("moons", "circles", "spiral", "xor", "gaussians")
+BUNDLED_DATASETS = ("digits", "breast_cancer", "wine")
+DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")
+DATASETS = TOY_DATASETS + BUNDLED_DATASETS + DOWNLOADED_DATASETS
+CSV_PREFIX = "csv:"  # "csv:<sha256-prefix>" names an uploaded table registered with core.data

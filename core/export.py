@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 import textwrap
 
-from core.constants import NORMAL_STD
+from core.constants import CSV_PREFIX, NORMAL_STD, TOY_DATASETS
 from core.data import GAUSSIAN_STD_PER_NOISE, TOY_SEED, DataUnavailable, load_dataset
 from core.export_optimizer import KERAS_OPTIMIZER, lit, optimizer_blocks
-from core.spec import CSV_PREFIX, KNOBS, TOY_DATASETS, Comparison, Experiment
+from core.spec import KNOBS, Comparison, Experiment
 
 __all__ = ["KERAS_OPTIMIZER", "comparison_json", "keras_snippet"]
 _SKLEARN_LOADERS = {"digits": "load_digits", "breast_cancer": "load_breast_cancer", "wine": "load_wine"}

@@ -48,7 +48,7 @@ def data_shape(e: Experiment) -> tuple[int, int, int]:
     """(pool rows, features, outputs) of the experiment's data, found cheaply: toy and bundled
     data from core.data's memoized pool, an upload from its stored meta (never its arrays), the
     downloaded sets from their known shape (validating a spec must not start a download)."""
-    from core.spec import BUNDLED_DATASETS, CSV_PREFIX, DOWNLOADED_DATASETS, TOY_DATASETS
+    from core.constants import BUNDLED_DATASETS, CSV_PREFIX, DOWNLOADED_DATASETS, TOY_DATASETS
 
     if e.dataset in DOWNLOADED_DATASETS:
         return DOWNLOADED_SHAPE

@@ -18,18 +18,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.constants import OPTIMIZERS
+from core.constants import (
+    CSV_PREFIX,
+    DATASETS,
+    OPTIMIZERS,
+    TOY_DATASETS,
+)
 from core.limits import MAX_DEPTH, MAX_EPOCHS, MAX_MEMBERS, MAX_SAMPLES, MAX_WIDTH, check_memory
 
 # Bump when a change to core alters the numbers a stored run would produce: old runs then no
 # longer match any key and are retrained instead of being replayed as if current.
 CODE_VERSION = "3"  # 3: group independence (a member's numbers no longer depend on its group-mates)
 
-TOY_DATASETS = ("moons", "circles", "spiral", "xor", "gaussians")
-BUNDLED_DATASETS = ("digits", "breast_cancer", "wine")
-DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")
-DATASETS = TOY_DATASETS + BUNDLED_DATASETS + DOWNLOADED_DATASETS
-CSV_PREFIX = "csv:"  # "csv:<sha256-prefix>" names an uploaded table registered with core.data
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear")
 BATCH_NORM = ("none", "before", "after")

@@ -4,7 +4,7 @@ and the robustness map of every claim on every bundled dataset."""
 import streamlit as st
 
 from core.claims import CLAIMS, MAP_DATASETS
-from core.spec import DATASETS
+from core.constants import DATASETS
 from ui import claims_overview as topic
 from ui import panels
 from ui.claims_block import RULE_TEXT

@@ -5,7 +5,8 @@ import streamlit as st
 from ui import history
 from ui.nav import PAGES
 from ui.panels import page_link
-from ui.state import setup, store
+from ui.session import store
+from ui.state import setup
 
 setup("Run history", "🗂️")
 st.title("🗂️ Run history")

@@ -2,7 +2,7 @@
 trains its default comparison, on a cold server (visited as soon as it answers) and on a warm one
 (visited after it has been up WARM_WAIT_S seconds), each on a fresh server with a fresh store.
 
-Run: python tests/bench_latency.py [--backend local|worker|warm] [--quick] [--wait=S] [page ...]
+Run: python tests/bench_latency.py [--backend local|warm] [--quick] [--wait=S] [page ...]
   (backends as in tests/bench_memory.py; `warm` starts the worker with the server and traces every
   page default's shapes, which is what the warm column is about)
 A visit is timed from navigation until the script has stopped and no skeleton is left.
@@ -29,7 +29,7 @@ from tests.bench_memory import (  # noqa: E402
     stop,
     topic_pages,
 )
-from tests.browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
+from tests.serve import CHROMIUM_ARGS, chromium_for_script  # noqa: E402
 
 WARM_WAIT_S = 30.0  # the definition of a warm server: up for 30 s before the first visit
 
@@ -57,9 +57,8 @@ def main(argv: list[str]) -> int:
     wait = float(next((a.split("=", 1)[1] for a in argv if a.startswith("--wait=")), WARM_WAIT_S))
     quick = "--quick" in argv
     pages = [a for a in argv if not a.startswith("--")] or topic_pages()
-    chromium = find_chromium()
+    chromium = chromium_for_script()
     if chromium is None:
-        print("no Chromium found (apt-get install -y chromium)")
         return 1
     print(f"backend {backend}, presets {'quick' if quick else 'full'}, {load_load()} at start", flush=True)
     rows = []

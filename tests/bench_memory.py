@@ -3,11 +3,10 @@ Chromium, press every Run button, and sample the RSS of the server and of its ch
 training worker) every second. Prints peak and final RSS per process group, and how much a
 second identical pass adds (it replays from the store, as a server does for later visitors).
 
-Run: python tests/bench_memory.py [--backend local|worker|warm] [--quick] [page ...]
-  local   training in the server process (the CLI's default)
-  worker  WHATIF_BACKEND=worker: training in the worker process (core.backends.worker)
-  warm    the worker, started and warmed when the server starts (ui.jobs.start_app_backend);
-          until ui/state.py calls it, a bench-only sitecustomize stands in for that call
+Run: python tests/bench_memory.py [--backend local|warm] [--quick] [page ...]
+  local   WHATIF_BACKEND=local: training in the server process (the CLI's default)
+  warm    the app's default: the worker process (core.backends.worker), started and warmed on
+          every page's default shapes when the first page sets up (ui.jobs.start_app_backend)
   --quick tiny presets (WHATIF_QUICK=1), as the browser tests use
 Goals (issue 12): peak <= 1.5 GB for server + worker, a second pass grows it < 5%, and the
 server process alone never maps TensorFlow. Timings and RSS taken under load say the load.
@@ -17,8 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,11 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM_ARGS, _healthy, find_chromium, free_port  # noqa: E402
+from tests.serve import CHROMIUM_ARGS, chromium_for_script, serve, stop  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 1400}
 WAIT_MS = 900_000  # a Run button may train a grid of tens of runs on a shared 2-core CPU
-SERVER_START_S = 120
 SAMPLE_SECONDS = 1.0
 KIB_PER_MIB = 1024
 # What a Run button says in this app: the builder's "Run", "Run the LR sweep", "Sweep l2", ...
@@ -41,16 +37,6 @@ SETTLED = (
     "() => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"
     " && !document.querySelector('[data-testid=stSkeleton]')"
 )
-# Stands in for `start_app_backend()` in ui/state.setup until that one-line hook lands: in the
-# streamlit server process only, start the worker and warm it as the hook would.
-WARM_SHIM = """
-import os, sys, threading
-if os.environ.get("WHATIF_BENCH_WARM") == "1" and "app.py" in sys.argv:  # the server, not the worker
-    def _warm():
-        from ui.jobs import start_app_backend
-        start_app_backend()
-    threading.Thread(target=_warm, name="bench-warm", daemon=True).start()
-"""
 
 
 # -- processes -------------------------------------------------------------------------------------
@@ -127,59 +113,10 @@ def bench_env(backend: str, quick: bool, tmp: Path) -> dict[str, str]:
     env.pop("WHATIF_QUICK", None)
     if quick:
         env["WHATIF_QUICK"] = "1"
-    env["WHATIF_BACKEND"] = "local" if backend == "local" else "worker"
-    if backend == "warm":
-        shim = tmp / "shim"
-        shim.mkdir(exist_ok=True)
-        (shim / "sitecustomize.py").write_text(WARM_SHIM)
-        env["PYTHONPATH"] = f"{shim}{os.pathsep}{ROOT}"
-        env["WHATIF_BENCH_WARM"] = "1"
+    env.pop("WHATIF_BACKEND", None)  # the app's default (the warmed worker) ...
+    if backend == "local":
+        env["WHATIF_BACKEND"] = "local"  # ... unless training in the server is what is measured
     return env
-
-
-def serve(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` headless on a free port, in its own session; returns it and its URL."""
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it is stopped)
-    server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while not _healthy(url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            stop(server)
-            raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    return server, url
-
-
-def stop(server: subprocess.Popen) -> None:
-    """End the server's session (the server and the worker it started), nothing else."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 def topic_pages() -> list[str]:
@@ -240,9 +177,8 @@ def main(argv: list[str]) -> int:
     backend = next((a.split("=", 1)[1] for a in argv if a.startswith("--backend=")), "warm")
     quick = "--quick" in argv
     pages = [a for a in argv if not a.startswith("--")] or topic_pages()
-    chromium = find_chromium()
+    chromium = chromium_for_script()
     if chromium is None:
-        print("no Chromium found (apt-get install -y chromium)")
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="whatif-mem-"))
     print(f"backend {backend}, presets {'quick' if quick else 'full'}, {load_load()} at start", flush=True)

@@ -14,9 +14,10 @@ from typing import Any
 import streamlit as st
 
 from core import data
-from core.spec import CHOICES, CSV_PREFIX, DATASETS, KNOBS, Comparison, Experiment, knob_type, value_text
+from core.constants import CSV_PREFIX, DATASETS
+from core.spec import CHOICES, KNOBS, Comparison, Experiment, knob_type, value_text
 from ui import share
-from ui.state import quick
+from ui.session import quick
 from ui.text import dataset_label, plain, public_error, quoted
 
 UPLOAD = "upload a CSV…"

@@ -31,7 +31,7 @@ from core.results import ComparisonResult
 from core.runner import run_comparison
 from ui import charts
 from ui.run import training_status
-from ui.state import quick, store
+from ui.session import quick, store
 from ui.text import plain
 
 VERDICT_TEXT = {"holds": "✅ holds", "does not hold": "❌ does not hold", "inconclusive": "🟠 inconclusive"}

@@ -15,7 +15,7 @@ from core.claims import CLAIMS, MAP_DATASETS, VERDICTS, Claim, Verdict, fmt, run
 from ui.claims_block import NOT_RUN, VERDICT_TEXT, mark_probed, remember, shown, stored_verdict
 from ui.nav import PAGES
 from ui.run import training_status
-from ui.state import quick, store
+from ui.session import quick, store
 
 # Map colours: green / red / orange as the badges, grey for "not run", light grey for n/a.
 MAP_COLORS = {

@@ -19,7 +19,7 @@ import streamlit as st
 from core import history
 from ui import charts
 from ui.panels import METRICS, chart
-from ui.state import session_id, store
+from ui.session import session_id, store
 
 MAX_OVERLAY = 24  # runs on one curves chart: beyond that the colours stop being distinguishable
 NO_COLOUR = "(none)"

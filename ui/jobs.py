@@ -188,7 +188,7 @@ class JobRegistry:
 @st.cache_resource(show_spinner=False, scope="global")
 def registry() -> JobRegistry:
     """One registry per server process, shared by every session."""
-    from ui.state import store
+    from ui.session import store
 
     runs = store()  # resolved here, in a script thread: job threads have no script context
     return JobRegistry(lambda: runs)
@@ -196,7 +196,7 @@ def registry() -> JobRegistry:
 
 def submit(comparison: Runnable, separate: bool = False, again: bool = False) -> Job:
     """The job for these runs (attach, reuse or start); runs it stores belong to this session."""
-    from ui.state import session_id
+    from ui.session import session_id
 
     return registry().submit(comparison, separate, again, owner=session_id())
 

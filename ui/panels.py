@@ -157,13 +157,20 @@ def table(
     dataframe(df, column_config=config)
 
 
+def tensorboard_zip(result: ComparisonResult) -> bytes:
+    """The comparison as zipped TensorBoard logs; tensorboardX is imported only when asked for."""
+    from core.tensorboard import logdir_zip
+
+    return logdir_zip(result)
+
+
 def export_panel(result: ComparisonResult, key: str) -> None:
-    """CSV of the epoch frame, JSON of the comparison, a Keras snippet for one chosen run."""
+    """CSV of the epoch frame, JSON of the comparison, TensorBoard logs, a Keras snippet for one run."""
     with st.expander("Export & reproduce"):
-        cols = st.columns(2)
+        cols = st.columns(3)
         cols[0].download_button(
             "Epoch metrics (CSV)",
-            result.frame("epochs").to_csv(index=False),
+            result.export_epochs().to_csv(index=False),  # a diverged run keeps its rows up to the stop
             "epochs.csv",
             "text/csv",
             key=f"{key}.csv",
@@ -174,6 +181,14 @@ def export_panel(result: ComparisonResult, key: str) -> None:
             "comparison.json",
             "application/json",
             key=f"{key}.json",
+        )
+        cols[2].download_button(
+            "TensorBoard logs (zip)",
+            lambda: tensorboard_zip(result),  # built on click (seconds for a grid), not on every rerun
+            "tensorboard-logs.zip",
+            "application/zip",
+            key=f"{key}.tb",
+            help="Unzip, then `tensorboard --logdir .`: Scalars, Histograms and HParams of every run.",
         )
         variants = result.summary()["variant"]
         runs = {f"{variants[i]} · seed {r.experiment.seed}": r for i, r in enumerate(result.runs)}

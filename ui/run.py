@@ -22,7 +22,7 @@ from core.spec import Comparison
 from core.variants import RunPlan
 from ui.builder import Preset, comparison_builder
 from ui.labels import shorten
-from ui.state import store
+from ui.session import store
 from ui.text import public_error
 
 Runnable = RunPlan  # a Comparison or a VariantSet (multi-knob variants with their own labels)

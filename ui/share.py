@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from core.spec import CSV_PREFIX, KNOBS, Comparison, parse_knob, value_text
+from core.constants import CSV_PREFIX
+from core.spec import KNOBS, Comparison, parse_knob, value_text
 
 MAX_PARAM_CHARS = 300  # longer values are not a plausible link: refuse rather than parse
 OTHER_PARAMS = {"vary", "seeds", "claim", "tab"}  # ours besides the knobs; anything else is ignored

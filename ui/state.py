@@ -3,23 +3,12 @@ navigation, a deep link on a freshly started server, or `AppTest.from_file("page
 
 from __future__ import annotations
 
-import os
-import secrets
-import threading
-
 import streamlit as st
 
 from core.hardware import accelerator
-from core.store import RunStore, set_owner
+from core.store import set_owner
 from ui.jobs import start_app_backend
-from ui.text import plain
-
-_banner = threading.local()  # this script run's slot for the "not being saved" banner
-QUICK_ENV = "WHATIF_QUICK"  # tests and demos: shrink every preset to a couple of epochs
-
-
-def quick() -> bool:
-    return os.environ.get(QUICK_ENV, "") == "1"
+from ui.session import banner, session_id, show_banner, store
 
 
 def setup(title: str, icon: str = "🧪") -> None:
@@ -34,9 +23,9 @@ def setup(title: str, icon: str = "🧪") -> None:
     # Runs this session stores are its own: it may discard them without the admin secret.
     set_owner(session_id())
     runs = store()
-    _banner.slot = st.empty()  # filled now, or by the store the moment saving stops (a full disk)
+    banner.slot = st.empty()  # filled now, or by the store the moment saving stops (a full disk)
     if runs.unsaved:
-        _show_banner(runs)
+        show_banner(runs)
     else:
         st.sidebar.caption("Runs are stored and replay instantly for everyone.")
     if runs.public_notice:
@@ -48,28 +37,6 @@ def page(title: str, icon: str, heading: str | None = None) -> None:
     says more."""
     setup(title, icon)
     st.title(heading or f"{icon} {title}")
-
-
-def session_id() -> str:
-    """A random id for this browser session (not a secret: it only labels the runs it trained)."""
-    return st.session_state.setdefault("session_id", secrets.token_hex(8))
-
-
-def _show_banner(runs: RunStore) -> None:
-    """Fill this script run's banner slot (a no-op outside a page, e.g. in the CLI)."""
-    slot = getattr(_banner, "slot", None)
-    if slot is not None:
-        slot.warning(unsaved_banner(runs), icon="⚠️")
-
-
-def unsaved_banner(runs: RunStore) -> str:
-    """The one banner of a store that cannot be written: why, and what that means for results.
-    No path: the operator's log (and `python -m core`) name the file."""
-    replay = "Stored runs still replay; " if runs.mode == "ro" else ""
-    return (
-        f"Results are not being saved: {plain(runs.unsaved)}. {replay}runs trained now are kept in "
-        "memory only until the server restarts. The operator's log has the details."
-    )
 
 
 def _sidebar_links() -> None:
@@ -86,11 +53,3 @@ def _sidebar_links() -> None:
                 if section:
                     st.caption(section.upper())
             page_link(page)
-
-
-@st.cache_resource(show_spinner=False)
-def store() -> RunStore:
-    """One RunStore per process: it keeps a connection per thread, so sessions can share it."""
-    runs = RunStore()
-    runs.on_unsaved = _show_banner  # runs in the script thread that was storing: its own page
-    return runs

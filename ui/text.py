@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 
+from core.constants import CSV_PREFIX
 from core.data.upload import upload_meta
-from core.spec import CSV_PREFIX
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for
 # itself. Escaping all of them (not a hand-picked few) also disarms Streamlit's own extensions:

@@ -16,7 +16,9 @@ import argparse
 import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from core.backends.base import Backend
 
 if TYPE_CHECKING:  # the CLI imports this module for --backend: no pandas/numpy at start-up
     import numpy as np
@@ -26,27 +28,6 @@ if TYPE_CHECKING:  # the CLI imports this module for --backend: no pandas/numpy 
 
 BACKEND_ENV = "WHATIF_BACKEND"
 BACKENDS = ("local", "ray", "worker")
-
-GroupProgress = Callable[[int, int, int], None]  # (group index, epochs done, epochs total)
-GroupDone = Callable[[int, "list[RunResult]"], None]  # (group index, its runs), as each group finishes
-
-
-class Backend(Protocol):
-    """Trains stacked groups; the same members give the same numbers on every backend."""
-
-    name: str
-
-    def train_groups(
-        self,
-        groups: Sequence[Sequence[Experiment]],
-        progress: GroupProgress | None = None,
-        lr_tables: Sequence[np.ndarray | None] | None = None,
-        on_done: GroupDone | None = None,
-    ) -> list[list[RunResult]]:
-        """One list of RunResults per group, in member order. lr_tables (one [steps, members]
-        table or None per group) turns a group into an LR range test (core.lr_range)."""
-        ...
-
 
 _selected: str | None = None
 _instances: dict[str, Backend] = {}

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.backends import GroupDone, GroupProgress
+from core.backends.base import GroupDone, GroupProgress
 from core.results import RunResult
 from core.spec import Experiment
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.backends import GroupDone, GroupProgress
+from core.backends.base import GroupDone, GroupProgress
 from core.backends.local import train_chunk
 from core.limits import MAX_MEMBERS
 from core.results import RunResult

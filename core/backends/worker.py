@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from core.backends import GroupDone, GroupProgress
+from core.backends.base import GroupDone, GroupProgress
 from core.backends.worker_main import forwarded_env
 from core.results import RunResult
 from core.spec import Experiment

@@ -24,8 +24,9 @@ from core import measures
 from core.claims import stats
 from core.claims.base import Outcome
 from core.claims.stats import sig3
+from core.constants import TOY_DATASETS
 from core.results import ComparisonResult
-from core.spec import TOY_DATASETS, Comparison, Experiment
+from core.spec import Comparison, Experiment
 
 SEEDS = 8  # per arm where the outcome is stochastic (see the module docstring)
 SPLIT_SEED = 0  # one fixed split for every seed of every preset

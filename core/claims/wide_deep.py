@@ -14,10 +14,11 @@ import pandas as pd
 from core.claims import runs, stats
 from core.claims.base import Claim, Outcome
 from core.claims.runs import sig3
+from core.constants import TOY_DATASETS
 from core.limits import MAX_WIDTH
 from core.measures import n_params
 from core.results import ComparisonResult
-from core.spec import MAX_LABEL_NOISE, TOY_DATASETS, Comparison
+from core.spec import MAX_LABEL_NOISE, Comparison
 
 WVD_DEEP_DEPTH = 4
 WVD_DEEP_WIDTHS = (64, 48, 32, 16)  # the widest deep net whose equal-budget wide twin fits MAX_WIDTH

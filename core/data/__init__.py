@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from core.constants import BUNDLED_DATASETS, CSV_PREFIX, DATASETS, DOWNLOADED_DATASETS, TOY_DATASETS
 from core.data.base import (
     DATA_ENV,
     KERAS_CACHE_ENV,
@@ -28,7 +29,6 @@ from core.data.downloaded import load_downloaded
 from core.data.split import make_split, noisy_labels, split_sizes
 from core.data.toy import GAUSSIAN_STD_PER_NOISE, TOY_SEED, load_toy
 from core.data.upload import MAX_CLASSES, MAX_CSV_BYTES, csv_columns, load_upload, register_csv
-from core.spec import BUNDLED_DATASETS, CSV_PREFIX, DATASETS, DOWNLOADED_DATASETS, TOY_DATASETS
 
 __all__ = [
     "DATA_ENV",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.spec import TOY_DATASETS
+from core.constants import TOY_DATASETS
 
 DATA_ENV = "WHATIF_DATA_DIR"
 KERAS_CACHE_ENV = "WHATIF_KERAS_CACHE"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.constants import CSV_PREFIX
 from core.data.base import Dataset, DataUnavailable, data_dir, freeze, short
-from core.spec import CSV_PREFIX
 
 MAX_CSV_BYTES = 25 * 1024 * 1024  # what a public container can parse without trouble
 MAX_CSV_COLUMNS = 1_000  # above MNIST's 784 pixels: the first layer (columns x width x members) is

@@ -12,10 +12,7 @@ import os
 import pytest
 
 from tests.conftest import ROOT
-from tests.serve import CHROMIUM_ARGS, find_chromium, free_port, healthy, serve, stop  # noqa: F401
-
-# tests/bench_memory.py imports free_port and _healthy from here until it imports tests.serve.
-_healthy = healthy
+from tests.serve import CHROMIUM_ARGS, find_chromium, serve, stop
 
 SERVER_START_S = 90  # tiny presets: the server is up well before this
 SERVER_STOP_S = 15

@@ -23,9 +23,10 @@ import keras  # noqa: F401  (the snippets run on Keras: a missing Keras must fai
 import numpy as np
 import pytest
 
+from core.constants import TOY_DATASETS
 from core.data import DATA_ENV, load_dataset, make_split, register_csv, split_sizes
 from core.export import KERAS_OPTIMIZER, comparison_json, keras_snippet
-from core.spec import TOY_DATASETS, Comparison, Experiment
+from core.spec import Comparison, Experiment
 from core.training.schedules import schedule
 
 # 300 digits -> 240 training rows = 8 batches of 32: a whole epoch is a fraction of a second.

@@ -288,15 +288,15 @@ def unusable(tmp_path):
 def app_store(monkeypatch):
     """Point the app's store (cached per process) at a path chosen by the test."""
     from core.store import STORE_ENV
-    from ui import state
+    from ui import session
 
     def use(path) -> None:
         monkeypatch.setenv(STORE_ENV, str(path))
-        state.store.clear()
+        session.store.clear()
 
     yield use
     monkeypatch.undo()
-    state.store.clear()
+    session.store.clear()
 
 
 def banners(at) -> list[str]:
@@ -398,7 +398,7 @@ def test_a_damaged_store_is_reported_without_its_path(app_store, tmp_path):
 def test_a_half_stored_comparison_says_how_many_runs_are_stored():
     from core.runner import run_comparison
     from core.spec import Comparison, Experiment
-    from ui.state import store
+    from ui.session import store
 
     base = Experiment(epochs=2, n_samples=400, width=24)
     run_comparison(Comparison.of(base, {"learning_rate": [0.02]}, seeds=1), store())
@@ -416,7 +416,7 @@ def test_a_half_stored_comparison_says_how_many_runs_are_stored():
 
 def test_the_runs_a_session_trains_are_its_own(app_store, tmp_path):
     """Issue 13 defect 2: what lets a session discard its own runs without the admin secret."""
-    from ui.state import store
+    from ui.session import store
 
     app_store(tmp_path / "runs.sqlite")
     at = builder_app()

@@ -21,7 +21,7 @@ LONG_DECIMAL = re.compile(r"\d\.\d{4,}")  # more digits than three significant f
 
 @pytest.fixture
 def private_store(tmp_path, monkeypatch):
-    from ui.state import store
+    from ui.session import store
 
     monkeypatch.setenv(STORE_ENV, str(tmp_path / "runs.sqlite"))
     store.clear()  # the app's cached RunStore now opens the private file

@@ -26,13 +26,13 @@ def trained():
 
 @pytest.fixture
 def private_store(tmp_path, monkeypatch):
-    """Point the app's store (ui.state.store, cached per process) at an empty file for one test."""
-    from ui import state
+    """Point the app's store (ui.session.store, cached per process) at an empty file for one test."""
+    from ui import session
 
     monkeypatch.setenv(STORE_ENV, str(tmp_path / "runs.sqlite"))
-    state.store.clear()
+    session.store.clear()
     yield RunStore()
-    state.store.clear()  # the next user gets the session's test store again (env restored)
+    session.store.clear()  # the next user gets the session's test store again (env restored)
 
 
 @pytest.fixture

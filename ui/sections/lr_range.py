@@ -13,7 +13,7 @@ from core.spec import Comparison, Experiment
 from core.topics import lr as topics_lr
 from ui import charts, panels
 from ui.run import run
-from ui.state import quick
+from ui.session import quick
 from ui.text import public_error
 
 # -- LR range test ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from core.spec import Comparison, Experiment
 from core.topics import lr as topics_lr
 from ui import charts, panels
 from ui.run import on_demand
-from ui.state import quick
+from ui.session import quick
 
 # -- weight decay ----------------------------------------------------------------------------------------
 # Smith's grid plus 1e-1: Keras multiplies the decay by the LR (W -= lr·λ·W), so at lr 0.05 the

@@ -8,8 +8,9 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
+from core.constants import BUNDLED_DATASETS, TOY_DATASETS
 from core.measures import n_params
-from core.spec import BUNDLED_DATASETS, TOY_DATASETS, Comparison
+from core.spec import Comparison
 from core.topics.gradients import expand
 from core.topics.wide_deep import Pair, equal_budget, memorization_table, pair_changes
 from ui import charts, panels

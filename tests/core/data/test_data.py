@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from core import data
+from core.constants import CSV_PREFIX, TOY_DATASETS
 from core.data import (
     MAX_CSV_BYTES,
     Dataset,
@@ -30,7 +31,6 @@ from core.data import (
     noisy_labels,
     register_csv,
 )
-from core.spec import CSV_PREFIX, TOY_DATASETS
 
 REPO = Path(__file__).resolve().parents[3]
 
