@@ -154,7 +154,7 @@ def rule_bn3(results: list[ComparisonResult]) -> Outcome:
         "worst_init_bn": worst("before"),
     }
     text = (
-        f"across the five initializers the final training loss spanned {sig3(n['loss_range_none'])} without BN "
+        f"across the {len(INITS)} initializers the final training loss spanned {sig3(n['loss_range_none'])} without BN "
         f"(worst: {n['worst_init_none']}) vs {sig3(n['loss_range_bn'])} with BN (worst: {n['worst_init_bn']}), "
         f"mean over seeds"
     )
@@ -279,7 +279,7 @@ CLAIMS = (
         "BN3",
         "batch_norm",
         "Batch normalization makes training less sensitive to how the weights are initialized.",
-        "Per seed, the range of the final training loss across five initializers, with vs without BN.",
+        f"Per seed, the range of the final training loss across the {len(INITS)} initializers ({', '.join(INITS)}), with vs without BN.",
         preset_bn3,
         rule_bn3,
         stats.PAIRED_T,
