@@ -28,8 +28,9 @@ SPARSE_WEIGHT = 1e-3
 # The datasets a run can name (core.data loads them; core.spec validates the names). Here, not in
 # core.spec, so core.data needs nothing of the spec and the spec can ask core.limits (which
 # reads the data's shape) without an import cycle.
-TOY_DATASETS = ("moons", "circles", "spiral", "xor", "gaussians")
+TOY_DATASETS = ("moons", "circles", "spiral", "xor", "gaussians", "bumps")  # bumps: 2-D regression
+SEQUENCE_DATASETS = ("adding",)  # generated sequences [N, seq_len, features] (the adding problem)
 BUNDLED_DATASETS = ("digits", "breast_cancer", "wine")
 DOWNLOADED_DATASETS = ("mnist", "fashion_mnist")
-DATASETS = TOY_DATASETS + BUNDLED_DATASETS + DOWNLOADED_DATASETS
+DATASETS = TOY_DATASETS + SEQUENCE_DATASETS + BUNDLED_DATASETS + DOWNLOADED_DATASETS
 CSV_PREFIX = "csv:"  # "csv:<sha256-prefix>" names an uploaded table registered with core.data

@@ -60,9 +60,9 @@ def data_shape(e: Experiment) -> tuple[int, int, int]:
             return UNKNOWN_SHAPE
         return int(meta["rows"]), len(meta["feature_names"]), max(1, int(meta["n_classes"]))
     if e.dataset in TOY_DATASETS or e.dataset in BUNDLED_DATASETS:
-        from core.data import load_dataset
+        from core.data import load_for
 
-        ds = load_dataset(e.dataset, e.n_samples, e.noise)
+        ds = load_for(e)
         return len(ds), ds.n_features, max(1, ds.n_classes)
     return UNKNOWN_SHAPE
 

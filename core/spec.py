@@ -22,6 +22,7 @@ from core.constants import (
     CSV_PREFIX,
     DATASETS,
     OPTIMIZERS,
+    SEQUENCE_DATASETS,
     TOY_DATASETS,
 )
 from core.limits import MAX_DEPTH, MAX_EPOCHS, MAX_MEMBERS, MAX_SAMPLES, MAX_WIDTH, check_memory
@@ -34,7 +35,12 @@ CODE_VERSION = "3"  # 3: group independence (a member's numbers no longer depend
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear")
 BATCH_NORM = ("none", "before", "after")
 INITS = ("glorot_uniform", "he_normal", "lecun_normal", "normal_small", "normal_large")
-LR_SCHEDULES = ("constant", "step", "cosine", "one_cycle", "cyclic")
+LR_SCHEDULES = ("constant", "step", "cosine", "one_cycle", "cyclic", "exponential")
+MODELS = ("mlp", "rnn", "lstm")  # rnn = Keras SimpleRNN; recurrent models read a sequence dataset
+INPUT_TRANSFORMS = ("none", "lognormal", "outliers")  # heavy-tailed / skewed copies of the inputs
+SCALINGS = ("standard", "robust", "quantile", "none")  # how inputs are scaled before the net
+MAX_SEQ_LEN = 200
+MAX_ENSEMBLE = 8
 MAX_LABEL_NOISE = 0.9  # some labels must stay true, or there is nothing left to learn
 
 
@@ -72,6 +78,16 @@ class Experiment:
     # a class is replaced by a different class, a regression target by another training target.
     # Validation labels are never touched (Zhang et al. 2017: nets memorize noisy labels).
     label_noise: float = 0.0
+    # Model families beyond the stacked MLP (each trains in its own module; core.training.families
+    # picks it). At their defaults a run is the plain stacked MLP and its key is unchanged.
+    model: str = "mlp"  # mlp, or a recurrent net over a sequence dataset: rnn (SimpleRNN), lstm
+    seq_len: int = 50  # time steps of a sequence dataset (the adding problem); ignored otherwise
+    layerwise: bool = False  # train level by level (each as its own shallow net), then fine-tune
+    ensemble: int = 1  # average the predictions of this many independently trained nets
+    probes: bool = False  # fit linear probes on every hidden layer's activations, before and after
+    input_transform: str = "none"  # a heavy-tailed (lognormal) or outlier-laden copy of the inputs
+    scaling: str = "standard"  # standard (z-score), robust (median/IQR), quantile (to normal), none
+    lr_half_life: float = 5.0  # epochs: the exponential schedule halves the rate every this many
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -87,6 +103,10 @@ class Experiment:
             changes["noise"] = 0.0
         if self.depth < 2:
             changes["residual"] = False
+        if self.dataset not in SEQUENCE_DATASETS:
+            changes["seq_len"] = LATE_KNOB_DEFAULTS["seq_len"]
+        if self.lr_schedule != "exponential":
+            changes["lr_half_life"] = LATE_KNOB_DEFAULTS["lr_half_life"]
         return dataclasses.replace(self, **changes) if changes else self
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,9 +163,27 @@ GROUP_KNOBS = (
     "optimizer",
     "batch_size",
     "epochs",
+    "model",
+    "seq_len",
+    "layerwise",
+    "ensemble",
+    "probes",
+    "input_transform",
+    "scaling",
 )
 # Knobs added after runs were stored: absent from the key JSON while at these defaults.
-LATE_KNOB_DEFAULTS: dict[str, Any] = {"split_seed": -1, "label_noise": 0.0}
+LATE_KNOB_DEFAULTS: dict[str, Any] = {
+    "split_seed": -1,
+    "label_noise": 0.0,
+    "model": "mlp",
+    "seq_len": 50,
+    "layerwise": False,
+    "ensemble": 1,
+    "probes": False,
+    "input_transform": "none",
+    "scaling": "standard",
+    "lr_half_life": 5.0,
+}
 _TYPES: dict[str, type] = {
     f.name: {"int": int, "float": float, "bool": bool, "str": str}[f.type]
     for f in dataclasses.fields(Experiment)
@@ -156,6 +194,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "init": INITS,
     "optimizer": OPTIMIZERS,
     "lr_schedule": LR_SCHEDULES,
+    "model": MODELS,
+    "input_transform": INPUT_TRANSFORMS,
+    "scaling": SCALINGS,
 }
 
 
@@ -262,6 +303,36 @@ def _validate(e: Experiment) -> None:
         e.label_noise,
         f"between 0 and {MAX_LABEL_NOISE}",
     )
+    _validate_families(e)
+
+
+def _validate_families(e: Experiment) -> None:
+    """The model-family knobs: a recurrent model needs a sequence dataset, and the families do not
+    combine (each is its own training procedure)."""
+    _check(2 <= e.seq_len <= MAX_SEQ_LEN, "seq_len", e.seq_len, f"an integer from 2 to {MAX_SEQ_LEN}")
+    _check(1 <= e.ensemble <= MAX_ENSEMBLE, "ensemble", e.ensemble, f"an integer from 1 to {MAX_ENSEMBLE}")
+    _check(
+        _finite(e.lr_half_life) and e.lr_half_life > 0,
+        "lr_half_life",
+        e.lr_half_life,
+        "a positive number of epochs",
+    )
+    if e.model != "mlp" and e.dataset not in SEQUENCE_DATASETS:
+        raise ValueError(
+            f"model={e.model} reads sequences: use it with dataset {' or '.join(SEQUENCE_DATASETS)}"
+        )
+    families = [
+        name
+        for name, on in (
+            ("model", e.model != "mlp"),
+            ("layerwise", e.layerwise),
+            ("ensemble", e.ensemble > 1),
+            ("probes", e.probes),
+        )
+        if on
+    ]
+    if len(families) > 1:
+        raise ValueError(f"{' and '.join(families)} are separate training procedures: set only one of them")
 
 
 # --------------------------------------------------------------------------------------------

@@ -289,7 +289,7 @@ def _preset(baseline, vary=None, seeds: int = 3) -> Comparison:
 
 
 def _wide_deep() -> Runnable:
-    from core.data import load_dataset
+    from core.data import load_for
     from core.topics.gradients import expand
     from core.topics.wide_deep import equal_budget, pair_changes
     from ui.sections.wide_deep import DEPTHS_DEFAULT, WIDE_DEFAULT
@@ -298,7 +298,7 @@ def _wide_deep() -> Runnable:
         Experiment(dataset="spiral", n_samples=400, epochs=30, optimizer="adam", learning_rate=0.01), seeds=2
     )
     b = preset.baseline
-    ds = load_dataset(b.dataset, b.n_samples, b.noise)
+    ds = load_for(b)
     outputs = 1 if ds.is_regression else ds.n_classes
     pairs = equal_budget(WIDE_DEFAULT, DEPTHS_DEFAULT, ds.n_features, outputs)
     return expand(preset, pair_changes(pairs), baseline=None)[0]

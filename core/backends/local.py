@@ -23,13 +23,13 @@ def train_chunk(
 ) -> list[RunResult]:
     """Train one stacked group with the shared trainer; `ds` is loaded here when not given.
     Also the body of a Ray task, so both backends run exactly the same code."""
-    from core.data import load_dataset
-    from core.training.trainer import GroupTrainer
+    from core.data import load_for
+    from core.training.families import train_group
 
     if ds is None:
         e = members[0]
-        ds = load_dataset(e.dataset, e.n_samples, e.noise)
-    return GroupTrainer(list(members), ds).run(progress=progress, lr_table=lr_table)
+        ds = load_for(e)
+    return train_group(members, ds, progress=progress, lr_table=lr_table)
 
 
 class LocalBackend:

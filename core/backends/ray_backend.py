@@ -181,12 +181,12 @@ class RayBackend:
         return chunks(len(group), self.max_members)
 
     def _submit(self, call, groups, lr_tables) -> dict:
-        from core.data import load_dataset
+        from core.data import load_for
 
         pending = {}
         for g, group in enumerate(groups):
             e = group[0]
-            ds = self.ray.put(load_dataset(e.dataset, e.n_samples, e.noise))
+            ds = self.ray.put(load_for(e))
             table = lr_tables[g] if lr_tables else None
             for c, (lo, hi) in enumerate(self._bounds(group)):
                 part = None if table is None else np.ascontiguousarray(table[:, lo:hi])

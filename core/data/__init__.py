@@ -14,7 +14,14 @@ from __future__ import annotations
 import math
 import numbers
 
-from core.constants import BUNDLED_DATASETS, CSV_PREFIX, DATASETS, DOWNLOADED_DATASETS, TOY_DATASETS
+from core.constants import (
+    BUNDLED_DATASETS,
+    CSV_PREFIX,
+    DATASETS,
+    DOWNLOADED_DATASETS,
+    SEQUENCE_DATASETS,
+    TOY_DATASETS,
+)
 from core.data.base import (
     DATA_ENV,
     KERAS_CACHE_ENV,
@@ -44,6 +51,7 @@ __all__ = [
     "csv_columns",
     "data_dir",
     "load_dataset",
+    "load_for",
     "make_split",
     "noisy_labels",
     "register_csv",
@@ -52,7 +60,13 @@ __all__ = [
 
 
 # -- entry point -----------------------------------------------------------------------------
-def load_dataset(name: str, n_samples: int = 2000, noise: float = 0.2) -> Dataset:
+def load_for(e) -> Dataset:
+    """The pool an Experiment trains on (duck-typed: core.data never imports the spec). Every
+    knob that shapes the data is read here, so no caller forgets one."""
+    return load_dataset(e.dataset, e.n_samples, e.noise, seq_len=getattr(e, "seq_len", 50))
+
+
+def load_dataset(name: str, n_samples: int = 2000, noise: float = 0.2, seq_len: int = 50) -> Dataset:
     """The whole pool for `name`. Toy data is generated with exactly `n_samples` points and the
     given `noise`; real data ignores both (subsampling happens in `make_split`).
 
@@ -65,6 +79,10 @@ def load_dataset(name: str, n_samples: int = 2000, noise: float = 0.2) -> Datase
         if not (math.isfinite(noise) and noise >= 0):
             raise ValueError(f"noise={noise!r} is not allowed: it must be a finite number >= 0")
         return load_toy(name, int(n_samples), float(noise))
+    if name in SEQUENCE_DATASETS:
+        from core.data.sequences import load_sequences
+
+        return load_sequences(name, int(n_samples), int(seq_len))
     if name in BUNDLED_DATASETS:
         return load_bundled(name)
     if name in DOWNLOADED_DATASETS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from core.data import load_dataset, make_split
+from core.data import load_for, make_split
 from core.spec import Experiment
 from core.training.device import tf  # noqa: F401  (imported first: quiets TensorFlow before Keras loads)
 
@@ -17,7 +17,7 @@ def keras_fit_seconds(e: Experiment) -> float:
     """Seconds of one plain `Model.fit` of `e` (cold: its tracing included), the bench's baseline."""
     import keras  # after core.training.device (module top), which quiets TensorFlow first
 
-    ds = load_dataset(e.dataset, e.n_samples, e.noise)
+    ds = load_for(e)
     split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
 
     def part(idx):

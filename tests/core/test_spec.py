@@ -36,6 +36,14 @@ DESIGN_KNOBS = [
     "seed",
     "split_seed",
     "label_noise",
+    "model",
+    "seq_len",
+    "layerwise",
+    "ensemble",
+    "probes",
+    "input_transform",
+    "scaling",
+    "lr_half_life",
 ]
 
 
@@ -61,7 +69,7 @@ def test_knob_names_are_the_design_contract():
         ("n_samples", 70_001, "70,000"),
         ("optimizer", "lion", "adam"),
         ("init", "zeros", "he_normal"),
-        ("lr_schedule", "exponential", "one_cycle"),
+        ("lr_schedule", "linear_decay", "one_cycle"),
         ("momentum", 1.0, "below 1"),
         ("clipnorm", -1.0, "positive"),
         ("val_fraction", 0.51, "between 0.05 and 0.5"),
@@ -159,3 +167,23 @@ def test_split_seed_follows_seed_unless_set_and_val_fraction_reaches_half():
     assert Experiment(seed=4, split_seed=0).effective_split_seed == 0
     assert Experiment(val_fraction=0.5).val_fraction == 0.5
     assert Experiment.from_dict({"split_seed": "7", "label_noise": "0.3"}).label_noise == 0.3
+
+
+def test_new_knobs_at_their_defaults_keep_old_keys():
+    """Knobs added for the model families leave every earlier run's key as it was."""
+    e = Experiment()
+    assert '"model"' not in e.to_json() and '"scaling"' not in e.to_json()
+    assert Experiment(lr_half_life=2.0).key == e.key  # only the exponential schedule reads it
+    assert Experiment(seq_len=10).key == e.key  # only sequence datasets read it
+    assert Experiment(scaling="robust").key != e.key
+
+
+def test_family_knobs_are_checked():
+    with pytest.raises(ValueError, match="sequence"):
+        Experiment(model="lstm")  # digits is not a sequence dataset
+    with pytest.raises(ValueError, match="only one"):
+        Experiment(layerwise=True, ensemble=2)
+    with pytest.raises(ValueError, match="ensemble"):
+        Experiment(ensemble=99)
+    with pytest.raises(ValueError, match="seq_len"):
+        Experiment(dataset="adding", model="rnn", seq_len=1)
