@@ -152,13 +152,14 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 def cmd_claim(args: argparse.Namespace) -> int:
     from core.claims import CLAIMS, MAP_DATASETS, run_all, run_claim
 
-    dataset = _csv_dataset(args) or args.dataset or "digits"  # SECURITY: --csv/--label, validated
+    # SECURITY: --csv/--label, validated. None = each claim's default data (its own, or digits).
+    dataset = _csv_dataset(args) or args.dataset
     store = _store()
     seeds = getattr(args, "seeds", None)
     if seeds is not None and not 2 <= seeds <= MAX_CLAIM_SEEDS:
         raise UsageError(f"--seeds must be from 2 to {MAX_CLAIM_SEEDS}")
     if getattr(args, "all", False):
-        datasets = list(MAP_DATASETS) if dataset == "all" else [dataset]
+        datasets = list(MAP_DATASETS) if dataset == "all" else [dataset or "digits"]
         verdicts = [v for d in datasets for v in run_all(d, store, seeds=seeds)]
     else:
         if args.id not in CLAIMS:

@@ -6,7 +6,8 @@ retraining and a claim decided in the app, the CLI or a test gives the same answ
 runs. The rule reads the runs and core.claims.stats turns the measurement into one of three
 verdicts by a stated test against a margin fixed before anything ran.
 
-A new claim: add a Claim to its topic module's CLAIMS tuple; nothing else is registered by hand.
+A new claim: one module of its own (text, preset and rule together, a `CLAIMS` tuple), listed in
+TOPIC_MODULES after its topic; nothing else is registered by hand.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from __future__ import annotations
 import functools
 
 from core.claims import (
+    abstraction,
+    approximation,
     batch_norm,
     batch_size,
+    decay_with_bn,
+    ensembles,
     exploding,
+    fewer_layers,
+    input_scaling,
     learning_rate,
+    level_by_level,
     optimizers,
+    recurrent,
     regularization,
+    sharpness,
     vanishing,
     weight_decay,
     wide_deep,
@@ -29,16 +39,27 @@ from core.claims.stats import FAILS, HOLDS, UNSURE, VERDICTS, sig3
 from core.runner import ProgressFn, run_comparison
 from core.spec import Comparison
 
+# Registry order is page order. The first claims of a topic share its module; a claim added
+# later is one module of its own (its text, preset and rule together), listed after its topic.
 TOPIC_MODULES = (
     learning_rate,
     optimizers,
     weight_decay,
     batch_size,
+    sharpness,  # BS5
     regularization,
     batch_norm,
+    input_scaling,  # BN6
+    decay_with_bn,  # BN7
     vanishing,
+    recurrent,  # VG3
+    level_by_level,  # VG4
+    ensembles,  # VG5
     exploding,
+    fewer_layers,  # EG4
     wide_deep,
+    approximation,  # WVD3
+    abstraction,  # WVD4
 )
 CLAIMS: dict[str, Claim] = {c.id: c for module in TOPIC_MODULES for c in module.CLAIMS}
 fmt = sig3  # the numbers' display: three significant figures
@@ -87,7 +108,8 @@ def _presets(claim_id: str, dataset: str, fast: bool) -> tuple[tuple[Comparison,
     """(the claim's comparisons, '') or ((), the reason it cannot be set up on this dataset).
     The error is cached too, so a claim that does not apply is not rebuilt on every page load."""
     try:
-        return tuple(get_claim(claim_id).comparisons(dataset, fast)), ""
+        claim = get_claim(claim_id)
+        return tuple(claim.comparisons(claim.dataset_for(dataset), fast)), ""
     except ValueError as err:
         return (), str(err)
 
@@ -127,15 +149,17 @@ def clear_preset_cache() -> None:
 
 def run_claim(
     claim_id: str,
-    dataset: str = "digits",
+    dataset: str | None = None,
     store=None,
     progress: ProgressFn | None = None,
     fast: bool = False,
     seeds: int | None = None,
 ) -> Verdict:
     """Replay or train the claim's presets on `dataset`, then decide. A `fresh` claim (a wall-time
-    measurement) never reads or writes the store: its runs are timed now, on this machine."""
+    measurement) never reads or writes the store: its runs are timed now, on this machine. A claim
+    with its own data runs there whatever `dataset` says (None: the claim's default)."""
     claim = get_claim(claim_id)
+    dataset = claim.dataset_for(dataset)
     runs_store = None if claim.fresh else store
     results = [
         run_comparison(c, runs_store, progress, separate=claim.separate)

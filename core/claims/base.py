@@ -105,6 +105,13 @@ class Claim:
     separate: bool = False  # train each run alone: its wall time is the measurement (RG3)
     fresh: bool = False  # never replay stored runs: the measurement is of this machine, now (RG3)
     probe: bool = False  # the preset trains a short LR range test first (LR4)
+    # The claim's own data (e.g. generated sequences for VG3, a 2-D regression world for WVD3):
+    # it then runs there whatever dataset a page or the CLI asks for, and its verdict says so.
+    own_dataset: str | None = None
+
+    def dataset_for(self, requested: str | None) -> str:
+        """Where the claim runs when `requested` is asked for (None: the claim's default)."""
+        return self.own_dataset or requested or "digits"
 
     def comparisons(
         self, dataset: str = "digits", fast: bool = False, seeds: int | None = None
@@ -118,7 +125,9 @@ class Claim:
 
     def decide(self, results: list[ComparisonResult], dataset: str | None = None) -> Verdict:
         """Pure function of the runs: the same runs always give the same verdict."""
-        if dataset is None:
+        if self.own_dataset:
+            dataset = self.own_dataset
+        elif dataset is None:
             dataset = results[0].comparison.baseline.dataset if results else "sandbox"
         outcome = self.rule(results)
         ev = outcome.evidence
