@@ -45,6 +45,9 @@ class RunResult:
     experiment: Experiment
     summary: dict[str, Any]
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # core.weights.RunWeights (a fresh run), StoredWeights (a replay: read on demand) or None;
+    # read it through core.weights.weights_of. Pickled with the run by the worker/Ray backends.
+    weights: Any = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:

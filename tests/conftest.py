@@ -18,6 +18,9 @@ os.environ["WHATIF_DATA_DIR"] = str(_TMP / "data")
 os.environ.setdefault(
     "WHATIF_BACKEND", "local"
 )  # page tests train in-process (the app's default is the worker)
+# A page waits this long for its training job before showing the progress view: page tests get
+# their result in the same script run, through the app's own background-job path.
+os.environ.setdefault("WHATIF_INLINE_WAIT", "600")
 os.environ["WHATIF_QUICK"] = "1"  # page presets shrink to 2 epochs / 400 samples
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

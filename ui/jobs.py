@@ -46,6 +46,11 @@ Runnable = Comparison | VariantSet
 RunFn = Callable[..., ComparisonResult]
 LOG = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often a progress view redraws: ETA and epochs move about this fast
+# Seconds a page waits for its job before showing the progress view instead: a job that ends
+# within it (a small replay-plus-one-group) shows its result without a progress flash. Tests set
+# it high, so a page script run ends with its result through the very same job path.
+INLINE_WAIT_ENV = "WHATIF_INLINE_WAIT"
+INLINE_WAIT_SECONDS = 1.5
 # Finished jobs kept for sessions that attach late or rerun: each holds a ComparisonResult (a few
 # MB of frames at most), and the store can replay any of them anyway once it is forgotten.
 KEEP_FINISHED = 32
@@ -54,6 +59,14 @@ CRASHED = (
     "The training worker stopped during this job ({why}). Groups that had finished are stored; "
     "press Run again to train the rest."
 )
+
+
+def inline_wait() -> float:
+    """The inline wait (seconds, >= 0) from WHATIF_INLINE_WAIT, else INLINE_WAIT_SECONDS."""
+    try:
+        return max(0.0, float(os.environ.get(INLINE_WAIT_ENV, INLINE_WAIT_SECONDS)))
+    except ValueError:
+        return INLINE_WAIT_SECONDS
 
 
 def job_key(comparison: Runnable, separate: bool = False) -> str:
@@ -137,10 +150,16 @@ class JobRegistry:
         self.lock = threading.Lock()
 
     def submit(
-        self, comparison: Runnable, separate: bool = False, again: bool = False, owner: str | None = None
+        self,
+        comparison: Runnable,
+        separate: bool = False,
+        again: bool = False,
+        owner: str | None = None,
+        runs: RunStore | None = None,
     ) -> Job:
         """The job for these runs: the running one (attach), the finished one (unless `again`),
-        or a new one started now. `owner` (a session id) owns the runs the new job stores."""
+        or a new one started now. `owner` (a session id) owns the runs the new job stores;
+        `runs` is the store it writes (default: the registry's)."""
         key = job_key(comparison, separate)
         with self.lock:
             job = self.jobs.get(key)
@@ -152,7 +171,10 @@ class JobRegistry:
             self.jobs[key] = job
             self._forget_old()
         job.thread = threading.Thread(
-            target=self._train, args=(job, owner), name=f"whatif-job-{key[:8]}", daemon=True
+            target=self._train,
+            args=(job, owner, runs if runs is not None else self.store()),
+            name=f"whatif-job-{key[:8]}",
+            daemon=True,
         )
         job.thread.start()
         return job
@@ -170,11 +192,11 @@ class JobRegistry:
         for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self.jobs[key]
 
-    def _train(self, job: Job, owner: str | None) -> None:
+    def _train(self, job: Job, owner: str | None, runs: RunStore | None) -> None:
         """The job's thread: the runner does replay, locks, the slot queue and storing."""
         set_owner(owner)
         try:
-            result = self.run(job.comparison, self.store(), job.report, separate=job.separate)
+            result = self.run(job.comparison, runs, job.report, separate=job.separate)
         except Exception as err:  # shown on the page; the traceback goes to the log
             LOG.exception("training job %s failed", job.key)
             with job.lock:
@@ -196,9 +218,9 @@ def registry() -> JobRegistry:
 
 def submit(comparison: Runnable, separate: bool = False, again: bool = False) -> Job:
     """The job for these runs (attach, reuse or start); runs it stores belong to this session."""
-    from ui.session import session_id
+    from ui.session import session_id, store
 
-    return registry().submit(comparison, separate, again, owner=session_id())
+    return registry().submit(comparison, separate, again, owner=session_id(), runs=store())
 
 
 def follow(

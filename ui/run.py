@@ -20,6 +20,7 @@ from core.results import ComparisonResult, RunResult, labelled
 from core.runner import Progress, ProgressFn, run_comparison
 from core.spec import Comparison
 from core.variants import RunPlan
+from ui import jobs
 from ui.builder import Preset, comparison_builder
 from ui.labels import shorten
 from ui.session import store
@@ -38,21 +39,47 @@ def run(
     key: str,
     live: Callable[[ComparisonResult], None] | None = None,
     separate: bool = False,
+    clicked: bool = False,
 ) -> ComparisonResult | None:
-    """Replay or train `comparison`; remember the result for this page; None on a clear error.
+    """Replay or train `comparison`; remember the result for this page; None on a clear error or
+    while it trains. Training never blocks the page: it is a job (ui.jobs) that trains in the
+    background and survives the tab; its progress view draws finished groups (`live`) as they land
+    and reruns the page when all are stored. `clicked` (a Run press) retries a failed job.
     A VariantSet's result carries its variant labels; every label is in ui.labels' short scheme."""
     missing = comparison.n_members - stored_count(comparison)
     try:
         if missing == 0:
             result = run_comparison(comparison, store())  # replay only: TensorFlow is not imported
         else:
-            result = _train_with_status(comparison, missing, live, separate)
+            result = _train_in_background(comparison, missing, live, separate, clicked)
     except ValueError as err:  # bad data (offline download, vanished upload), spec limits
         st.error(public_error(err))  # escaped, and no server path on a public page
+        return None
+    if result is None:
         return None
     result = shorten(labelled(result))
     st.session_state["results"][key] = result
     return result
+
+
+def _train_in_background(comparison, missing, live, separate, clicked) -> ComparisonResult | None:
+    """Submit (or attach to) the job for the missing runs; its result once done, else None while
+    the progress view follows it. A short job finishes within the inline wait and shows at once."""
+    job = jobs.submit(comparison, separate, again=clicked)
+    job.wait(jobs.inline_wait())
+    if job.status == "done":
+        return job.result
+    if job.status == "failed":
+        st.error(job.error or "Training failed.")
+        return None
+
+    def partial(runs: list[RunResult]) -> None:
+        if live is not None:
+            live(shorten(labelled(ComparisonResult(comparison, runs))))
+
+    st.caption(f"Training {missing} run(s) in the background: the rest of the page stays usable.")
+    jobs.progress_view(job.key, partial if live else None)
+    return None
 
 
 @contextmanager
@@ -88,15 +115,6 @@ def training_status(
         status.update(label="Done: results stored for everyone", state="complete", expanded=False)
 
 
-def _train_with_status(comparison, missing, live, separate) -> ComparisonResult:
-    def partial(runs: list[RunResult]) -> None:
-        if live is not None:
-            live(shorten(labelled(ComparisonResult(comparison, runs))))
-
-    with training_status(f"Training {missing} run(s)…", partial if live else None) as report:
-        return run_comparison(comparison, store(), report, separate=separate)
-
-
 def auto(
     comparison: Runnable,
     key: str,
@@ -109,7 +127,7 @@ def auto(
     seconds) or any comparison already stored (a share link). Anything else waits for a click,
     so a link can never make the server train a large grid by itself."""
     if clicked or comparison == default or stored_count(comparison) == comparison.n_members:
-        return run(comparison, key, live, separate)
+        return run(comparison, key, live, separate, clicked)
     stored, n = stored_count(comparison), comparison.n_members
     st.info(
         f"{stored} of the {n} runs of this comparison are stored: press Run to train the other {n - stored}."
@@ -174,7 +192,7 @@ def on_demand(
     if clicked is None:
         clicked = st.button(label or "Run", key=f"{key}.run", icon="▶️")
     if clicked or stored_count(comparison) == comparison.n_members:
-        return run(comparison, key, separate=separate)
+        return run(comparison, key, separate=separate, clicked=bool(clicked))
     previous = st.session_state["results"].get(key)
     if previous is not None and previous.comparison == comparison:
         return shorten(labelled(previous))

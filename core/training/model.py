@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from core.constants import NORMAL_STD
 from core.measures import n_params as count_params
 from core.spec import Experiment
 from core.training.device import tf
+
+# The initial weights are drawn in NumPy (TF-free: core.export_exact draws them too).
+from core.training.draws import INIT_SALT, TRUNCATED_STD, init_kernel, init_member  # noqa: F401
 from core.training.optim import div_by_sqrt
 
 BN_MOMENTUM = 0.99  # Keras BatchNormalization defaults
 BN_EPSILON = 1e-3
 LEAKY_SLOPE = 0.2  # keras.activations.leaky_relu default negative_slope (the layer defaults to 0.3)
-TRUNCATED_STD = 0.87962566103423978  # std of a unit normal truncated at +-2 (Keras VarianceScaling)
 UNIT_24 = 1.0 / 2**24  # the top 24 hash bits scaled to [0, 1): exactly representable in float32
-INIT_SALT = 7919  # mixed into the member's seed so its weights and its other draws are unrelated
 
 
 @dataclass(frozen=True)
@@ -56,30 +54,6 @@ class Shape:
         return count_params(
             self.n_features, self.n_outputs, self.width, self.depth, self.batch_norm, self.residual
         )
-
-
-def init_kernel(init: str, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-    """One kernel with Keras' initializer semantics (he/lecun are truncated normals)."""
-    if init == "glorot_uniform":
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-limit, limit, (fan_in, fan_out))
-    if init in NORMAL_STD:
-        return rng.normal(0.0, NORMAL_STD[init], (fan_in, fan_out))
-    scale = 2.0 if init == "he_normal" else 1.0
-    std = np.sqrt(scale / fan_in) / TRUNCATED_STD
-    z = rng.standard_normal((fan_in, fan_out))
-    while (bad := np.abs(z) > 2).any():
-        z[bad] = rng.standard_normal(int(bad.sum()))
-    return z * std
-
-
-def init_member(e: Experiment, shape: Shape) -> dict[str, list[np.ndarray]]:
-    """Initial parameters of one member, from its seed alone (float32)."""
-    rng = np.random.default_rng([e.seed, INIT_SALT])
-    sizes = shape.sizes
-    kernels = [init_kernel(e.init, a, b, rng).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
-    biases = [np.zeros(b, np.float32) for b in sizes[1:]]
-    return {"kernels": kernels, "biases": biases}
 
 
 def activate(name: str, z: tf.Tensor) -> tf.Tensor:

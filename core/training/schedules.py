@@ -2,7 +2,7 @@
 
 The stacked trainer takes one row of learning rates and momenta per step ([steps, K]), so any
 mix of schedules can share one compiled step, and the LR range test is just another table.
-Formulas follow the Keras schedules (CosineDecay) and Smith (2018) for one_cycle and cyclic.
+Formulas follow the Keras schedules (CosineDecay, ExponentialDecay) and Smith (2018) for one_cycle and cyclic.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ ONE_CYCLE_FINAL_DIV = 1e4  # final LR = start / 1e4: the annihilation phase
 ONE_CYCLE_MOMENTUM = (0.95, 0.85)  # momentum cycles inversely to the LR (Smith 2018)
 CYCLIC_HALF_EPOCHS = 2  # triangular half-cycle of 2 epochs (Smith: 2-10 x steps per epoch)
 CYCLIC_DIV = 10.0  # triangular between lr / 10 and lr
+EXPONENTIAL_RATE = 0.5  # exponential: x0.5 per lr_half_life epochs (a half-life reads better than a rate)
 
 
 def _cos_ramp(start: float, end: float, t: np.ndarray) -> np.ndarray:
@@ -53,4 +54,8 @@ def schedule(e: Experiment, steps_per_epoch: int) -> tuple[np.ndarray, np.ndarra
         phase = np.abs((t / half) % 2 - 1)  # 1 -> 0 -> 1 over a full cycle
         low = e.learning_rate / CYCLIC_DIV
         lr = low + (e.learning_rate - low) * (1 - phase)
+    elif e.lr_schedule == "exponential":
+        # Keras ExponentialDecay(lr, decay_steps=half_life * steps_per_epoch, decay_rate=0.5),
+        # not staircased: the rate halves smoothly every lr_half_life epochs.
+        lr = e.learning_rate * EXPONENTIAL_RATE ** (t / (e.lr_half_life * steps_per_epoch))
     return lr.astype(np.float32), mom.astype(np.float32)

@@ -38,9 +38,10 @@ import pandas as pd
 
 from core.constants import EVAL_CHUNK
 from core.data import Dataset, Split, make_split, noisy_labels
+from core.data.transforms import Scaler, fit_scalers, transformed
 from core.results import RunResult
 from core.spec import Experiment
-from core.training import optim, records
+from core.training import draws, optim, records
 from core.training.device import device_name, tf
 from core.training.model import Shape, init_member
 from core.training.schedules import schedule
@@ -58,16 +59,10 @@ from core.training.step import (
 )
 
 MAX_STEP_ROWS = 2000  # per member, for the steps/layers frames
-TRAIN_EVAL_CAP = 1024  # train metrics on a fixed subset of at most this many training examples
 GRID = 50  # decision-boundary grid resolution per axis
 # Widest SIMD register Eigen uses on a CPU, in floats (AVX-512). Padding members must hold at least
 # this many elements of every per-member tensor so the scalar tail of an op never reaches a real one.
 SIMD_FLOATS = 16
-# Seed salts: mixed into the member's seed so each random stream (epoch order, the train-metric
-# subset) is unrelated to the others drawn from the same seed. Any fixed distinct numbers do;
-# changing one changes every stored run (bump CODE_VERSION).
-ORDER_SALT = 104729  # the 10,000th prime
-EVAL_SUBSET_SALT = 1
 
 Progress = Callable[[int, int], None]  # (epochs done, epochs total)
 
@@ -85,9 +80,11 @@ class GroupTrainer:
     def __init__(self, members: list[Experiment], ds: Dataset) -> None:
         if len({m.group_key for m in members}) != 1:
             raise ValueError("a stacked group needs members of one network shape and data")
-        self.members, self.ds = members, ds
         e = members[0]
+        ds = transformed(ds, e.input_transform)  # a group knob: the heavy-tailed copy, if asked for
+        self.members, self.ds = members, ds
         self.splits = [make_split(ds, m.n_samples, m.val_fraction, m.effective_split_seed) for m in members]
+        self.scalers = fit_scalers(ds, self.splits, e.scaling)  # on each split's training rows
         n_train, n_val = len(self.splits[0].train_idx), len(self.splits[0].val_idx)
         self.batch = min(e.batch_size, n_train)
         self.steps = n_train // self.batch  # the partial last batch is dropped (fixed shapes)
@@ -123,12 +120,33 @@ class GroupTrainer:
     # -- data ---------------------------------------------------------------------------------
     def epoch_order(self, member: int, epoch: int) -> np.ndarray:
         """Training indices of one member's epoch, from its own seed (also used by parity tests)."""
-        rng = np.random.default_rng([self.stack[member].seed, epoch, ORDER_SALT])
-        return rng.permutation(self._split(member).train_idx)[: self.steps * self.batch]
+        seed = self.stack[member].seed
+        return draws.epoch_order(seed, epoch, self._split(member).train_idx, self.steps * self.batch)
 
     def standardized(self, member: int, idx: np.ndarray) -> np.ndarray:
-        s = self._split(member)
-        return (self.ds.x[idx] - s.mean) / s.std
+        """The member's network inputs for pool rows idx (its scaling; z-score by default)."""
+        return self.scalers[min(member, self.n_members - 1)](self.ds.x[idx])
+
+    @functools.cached_property
+    def copies(self) -> tuple[np.ndarray, list[Scaler]]:
+        """([K] where each stacked member's copy of the pool starts in Data.x, the scalers whose
+        copies Data.x holds). The affine scalings share the raw pool, scaled on the fly (offsets
+        0, no copy); a quantile map is not affine, so Data.x holds one scaled copy of the pool per
+        distinct fitted map, side by side, and each member indexes its own."""
+        stacked = [self.scalers[min(i, self.n_members - 1)] for i in range(self.static.k)]
+        if all(s.affine for s in stacked):
+            return np.zeros(len(stacked), np.int32), []
+        distinct = list({id(s): s for s in stacked}.values())
+        slots = [next(j for j, d in enumerate(distinct) if d is s) for s in stacked]
+        return np.array(slots, np.int32) * len(self.ds), distinct
+
+    @property
+    def row_offsets(self) -> np.ndarray:
+        return self.copies[0]
+
+    def standardized_grid(self, member: int, points: np.ndarray) -> np.ndarray:
+        """The member's network inputs for arbitrary points (the boundary grid)."""
+        return self.scalers[min(member, self.n_members - 1)](points)
 
     def labels(self, member: int) -> np.ndarray:
         """The member's labels for the whole pool: its label noise changes training rows only."""
@@ -166,7 +184,11 @@ class GroupTrainer:
                 progress(epoch + 1, epochs)
             if not state.alive.numpy()[: self.n_members].any():
                 break
-        return self._results(state, rows, time.perf_counter() - start, data)
+        results = self._results(state, rows, time.perf_counter() - start, data)
+        halves = self._val_halves(eval_fn, state, data)  # core.tuning's selection / report slices
+        for i, run in enumerate(results):
+            run.summary.update({k: float("nan") if run.diverged else float(v[i]) for k, v in halves.items()})
+        return results
 
     def _tables(self, lr_table: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Learning rate and momentum per step and stacked member ([steps, K])."""
@@ -185,6 +207,7 @@ class GroupTrainer:
         and active-step mask padded to a full epoch (a partial last epoch in an LR test)."""
         k, n = self.static.k, len(lr_rows)
         perm = np.stack([self.epoch_order(i, epoch) for i in range(k)]).astype(np.int32)
+        perm += self.row_offsets[:, None]  # 0 unless each member reads its own scaled copy
         lrs = np.zeros((self.steps, k), np.float32)
         moms = np.zeros((self.steps, k), np.float32)
         lrs[:n], moms[:n] = lr_rows, mom_rows
@@ -217,12 +240,15 @@ class GroupTrainer:
 
     def _data_tensors(self) -> Data:
         y_dtype = np.float32 if self.ds.is_regression else np.int32
-        splits = [self._split(i) for i in range(self.static.k)]
+        scalers = [self.scalers[min(i, self.n_members - 1)] for i in range(self.static.k)]
+        x, y = self.ds.x.astype(np.float32), np.stack([self.labels(i) for i in range(self.static.k)])
+        if copied := self.copies[1]:  # quantile: the scaled copies side by side, labels repeated
+            x, y = np.concatenate([s(self.ds.x) for s in copied]), np.tile(y, (1, len(copied)))
         return Data(
-            x=tf.constant(self.ds.x.astype(np.float32)),
-            y=tf.constant(np.stack([self.labels(i) for i in range(self.static.k)]).astype(y_dtype)),
-            mean=tf.constant(np.stack([s.mean for s in splits]).astype(np.float32)),
-            inv_std=tf.constant(np.stack([1.0 / s.std for s in splits]).astype(np.float32)),
+            x=tf.constant(x),
+            y=tf.constant(y.astype(y_dtype)),
+            mean=tf.constant(np.stack([s.center for s in scalers]).astype(np.float32)),
+            inv_std=tf.constant(np.stack([1.0 / s.scale for s in scalers]).astype(np.float32)),
         )
 
     def _hyper_tensors(self) -> Hyper:
@@ -246,18 +272,13 @@ class GroupTrainer:
             arr = np.zeros((len(idx), padded), np.int32)
             mask = np.zeros((len(idx), padded), np.float32)
             for i, ix in enumerate(idx):
-                arr[i, :n], mask[i, :n] = ix, 1.0
+                arr[i, :n], mask[i, :n] = ix + self.row_offsets[i], 1.0
             out[name] = (arr, mask)
         return out
 
     def _eval_subset(self, member: int) -> np.ndarray:
-        """A fixed random subset of the member's training rows for the end-of-epoch train metrics
-        (a random draw, because a file sorted by class would bias the first rows)."""
-        idx = self._split(member).train_idx
-        if len(idx) <= TRAIN_EVAL_CAP:
-            return idx
-        rng = np.random.default_rng([self.stack[member].seed, EVAL_SUBSET_SALT])
-        return rng.permutation(idx)[:TRAIN_EVAL_CAP]
+        """The training rows of the end-of-epoch train metrics (core.training.draws)."""
+        return draws.eval_subset(self.stack[member].seed, self._split(member).train_idx)
 
     def _evaluate(self, eval_fn, state: State, data: Data) -> dict[str, np.ndarray]:
         """Loss and accuracy on the train subset and the validation split, weight statistics."""
@@ -275,6 +296,27 @@ class GroupTrainer:
             out[f"{name}_accuracy"] = np.full(k, np.nan) if self.static.regression else correct / n
         out.update({name: v.numpy() for name, v in weight_stats(state.params.kernels).items()})
         out["alive"] = state.alive.numpy()
+        return out
+
+    def _val_halves(self, eval_fn, state: State, data: Data) -> dict[str, np.ndarray]:
+        """Final loss and accuracy on two disjoint halves of each member's validation split (even
+        and odd positions of its sorted val_idx). core.tuning picks a learning rate on the `select`
+        half and reports the `report` half, so picking the best does not flatter the number shown.
+        Extra masks over the same indices after training: every other number is unchanged."""
+        idx, mask = self.eval_sets["val"]
+        chunk = math.ceil(idx.shape[1] / math.ceil(idx.shape[1] / EVAL_CHUNK))
+        out: dict[str, np.ndarray] = {}
+        for half, parity in (("select", 0), ("report", 1)):
+            half_mask = (mask * (np.arange(idx.shape[1]) % 2 == parity)).astype(np.float32)
+            loss, correct = np.zeros(self.static.k), np.zeros(self.static.k)
+            for c in range(0, idx.shape[1], chunk):
+                res = eval_fn(state, data, idx[:, c : c + chunk], half_mask[:, c : c + chunk])
+                loss += res["loss_sum"].numpy()
+                correct += res["correct"].numpy()
+            n = np.maximum(half_mask.sum(axis=1), 1.0)
+            out[f"final_val_loss_{half}"] = loss / n
+            regression = self.static.regression
+            out[f"final_val_accuracy_{half}"] = np.full(len(n), np.nan) if regression else correct / n
         return out
 
     # -- results --------------------------------------------------------------------------------
@@ -305,14 +347,19 @@ class GroupTrainer:
         return out
 
     def _boundary(self, state: State) -> list[pd.DataFrame]:
-        """Class probabilities on a grid over the raw feature range (same grid for all members)."""
+        """Class probabilities on a grid over the raw feature range (same grid for all members);
+        for regression, the fitted value there instead (columns x0, x1, value)."""
         lo, hi = self.ds.x.min(axis=0), self.ds.x.max(axis=0)
         pad = 0.1 * (hi - lo)
         g0, g1 = (np.linspace(lo[j] - pad[j], hi[j] + pad[j], GRID) for j in (0, 1))
         grid = np.stack(np.meshgrid(g0, g1), -1).reshape(-1, 2).astype(np.float32)
-        splits = [self._split(i) for i in range(self.static.k)]
-        x = np.stack([(grid - s.mean) / s.std for s in splits]).astype(np.float32)
+        x = np.stack([self.standardized_grid(i, grid) for i in range(self.static.k)]).astype(np.float32)
         logits = predict_fn(self.static)(state, tf.constant(x)).numpy().astype(np.float64)
+        if self.static.regression:
+            return [
+                pd.DataFrame({"x0": grid[:, 0], "x1": grid[:, 1], "value": logits[i, :, 0]})
+                for i in range(self.n_members)
+            ]
         # Softmax in NumPy, member by member: TensorFlow's CPU softmax of the whole stack rounds a
         # member's rows differently depending on where they sit in it.
         p = np.exp(logits - logits.max(axis=-1, keepdims=True))

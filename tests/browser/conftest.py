@@ -37,7 +37,8 @@ def app_server(tmp_path_factory):
     """`streamlit run app.py` headless on a free port; yields its base URL; stopped at the end."""
     tmp = tmp_path_factory.mktemp("served")
     env = {
-        **{k: v for k, v in os.environ.items() if k != "WHATIF_BACKEND"},  # the app's own default: the worker
+        # the app's own defaults: training in the worker, pages that follow their jobs in the background
+        **{k: v for k, v in os.environ.items() if k not in ("WHATIF_BACKEND", "WHATIF_INLINE_WAIT")},
         "WHATIF_QUICK": "1",
         "WHATIF_STORE": str(tmp / "runs.sqlite"),
         "WHATIF_DATA_DIR": str(tmp / "data"),
