@@ -2,10 +2,12 @@
 
     python -m core compare [--dataset NAME | --csv FILE --label COLUMN] [--set KNOB=VALUE]...
                            [--vary KNOB=V1,V2,...]... [--seeds N] [--out FILE.csv] [--json] [--no-store]
+                           [--tune-lr V1,V2,...|range]
     python -m core lr-find [--dataset NAME] [--set KNOB=VALUE]... [--json]
-    python -m core claim ID [--dataset NAME] [--seeds N] [--json]
+    python -m core claim ID [--dataset NAME] [--seeds N] [--json] [--tune-lr]
     python -m core claims --all [--dataset NAME|all] [--seeds N] [--json]
     python -m core bench [--epochs N]
+    python -m core landscape [compare's selection options] [--member N] [--no-2d] [--json]
 
 A bad knob, value, dataset, CSV or --out path prints one line on stderr and exits with code 2 (no
 traceback), before anything trains; Ctrl-C prints one line and exits with code 130.
@@ -111,6 +113,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     args.dataset = _csv_dataset(args) or args.dataset
     vary = {k: [v for v in vs.split(",") if v.strip()] for k, vs in _pairs(args.vary, "--vary").items()}
     comparison = Comparison.of(_baseline(args), vary, args.seeds)
+    if args.tune_lr is not None:  # TUNING: each variant at its own best learning rate
+        from core.tuning_cli import compare_tuned
+
+        return compare_tuned(comparison, args, _store, _print_progress, _jsonable)
     store = None if args.no_store else _store()
     result = run_comparison(comparison, store, None if args.json else _print_progress)
     if args.out:
@@ -164,6 +170,10 @@ def cmd_claim(args: argparse.Namespace) -> int:
     else:
         if args.id not in CLAIMS:
             raise UsageError(f"unknown claim {args.id!r}; claims are: {', '.join(CLAIMS)}")
+        if getattr(args, "tune_lr", False):  # TUNING: decided at the fixed rate and LR-tuned
+            from core.tuning_cli import claim_tuned
+
+            return claim_tuned(args, dataset, store, seeds, _jsonable, _claim_line)
         verdicts = [run_claim(args.id, dataset, store, seeds=seeds)]
     records = [v.to_dict() for v in verdicts]
     if args.json:
@@ -213,6 +223,15 @@ def cmd_export_tb(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_landscape(args: argparse.Namespace) -> int:
+    """LANDSCAPE: the loss landscape of one run of a comparison (core.landscape_cli)."""
+    from core.landscape_cli import run_landscape
+
+    vary = {k: [v for v in vs.split(",") if v.strip()] for k, vs in _pairs(args.vary, "--vary").items()}
+    comparison = Comparison.of(_baseline(args), vary, args.seeds)
+    return run_landscape(comparison, args, None if args.no_store else _store(), _jsonable)
+
+
 def _store():
     from core.store import RunStore
 
@@ -222,6 +241,18 @@ def _store():
     if store.unsaved:
         print(f"warning: results are not being saved ({store.unsaved}): {store.path}", file=sys.stderr)
     return store
+
+
+def _landscape_parser(sub) -> argparse.ArgumentParser:
+    """LANDSCAPE: compare's selection options (knobs added by the caller), which run, what to skip."""
+    ls = sub.add_parser("landscape", help="loss landscape of a run: interpolation, slices, sharpness")
+    ls.add_argument("--vary", action="append", default=[], metavar="KNOB=V1,V2")
+    ls.add_argument("--seeds", type=int, default=1)
+    ls.add_argument("--member", type=int, default=0, help="which run of the comparison (member order)")
+    ls.add_argument("--no-2d", action="store_true", help="skip the 25x25 slice")
+    ls.add_argument("--no-store", action="store_true", help="do not read or write the run store")
+    ls.set_defaults(func=cmd_landscape)
+    return ls
 
 
 def parser() -> argparse.ArgumentParser:
@@ -245,6 +276,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--seeds", type=int, default=1)
     c.add_argument("--out", metavar="FILE.csv")
     c.add_argument("--no-store", action="store_true", help="do not read or write the run store")
+    c.add_argument(  # TUNING
+        "--tune-lr",
+        metavar="V1,V2,...|range",
+        help="train every variant at each of these learning rates (or 'range': a grid around the LR "
+        "range test's suggestion) and report it at its best (picked on half the validation split)",
+    )
     own_csv(c)
     c.set_defaults(func=cmd_compare)
     lr = sub.add_parser("lr-find", help="LR range test")
@@ -255,6 +292,12 @@ def parser() -> argparse.ArgumentParser:
     cl.add_argument("--dataset")
     cl.add_argument("--seeds", type=int, help="seeds per arm instead of the preset's")
     cl.add_argument("--json", action="store_true")
+    cl.add_argument(  # TUNING
+        "--tune-lr",
+        action="store_true",
+        help="decide it twice: at the preset's fixed learning rate, and with every arm at its own best "
+        "of five rates around it (tunable claims: BN1, BS2-BS4, WD1-WD3)",
+    )
     own_csv(cl)
     cl.set_defaults(func=cmd_claim)
     ca = sub.add_parser("claims", help="test every claim of the notes")
@@ -275,7 +318,8 @@ def parser() -> argparse.ArgumentParser:
     tb.add_argument("--no-store", action="store_true", help="do not read or write the run store")
     tb.add_argument("--logdir", required=True, help="a new or empty folder")
     tb.set_defaults(func=cmd_export_tb)
-    for name in ("compare", "lr-find", "claim", "claims", "bench", "export-tb"):
+    knobs(_landscape_parser(sub))
+    for name in ("compare", "lr-find", "claim", "claims", "bench", "export-tb", "landscape"):
         backends.add_cli_option(sub.choices[name])
     return p
 

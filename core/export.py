@@ -39,12 +39,12 @@ def keras_snippet(e: Experiment) -> str:
         _settings(r),
         _data(r, bool(regression), regression is None),
         _split(r, bool(regression)),
-        *_model(r, bool(regression)),
+        *model_blocks(r, bool(regression)),
         *optimizer_blocks(r),
         _train(bool(regression)),
     ]
-    body = _join(blocks)
-    return f"{_header(r)}\n\n{_imports(body)}\n\n{body}\n"
+    body = join_blocks(blocks)
+    return f"{_header(r)}\n\n{imports_for(body)}\n\n{body}\n"
 
 
 def comparison_json(comparison: Comparison) -> str:
@@ -75,7 +75,7 @@ def _header(r: Experiment) -> str:
     return "\n".join(lines)
 
 
-def _imports(body: str) -> str:
+def imports_for(body: str) -> str:
     """Import only what the body uses, so the script's first lines say what it depends on."""
     stdlib = ["import math"] if "math." in body else []
     third = ["import keras"]
@@ -99,7 +99,8 @@ def _imports(body: str) -> str:
     )
     if sk_data:
         third.append(f"from sklearn.datasets import {', '.join(sk_data)}")
-    third.append("from sklearn.model_selection import train_test_split")
+    if "train_test_split(" in body:
+        third.append("from sklearn.model_selection import train_test_split")
     return "\n\n".join("\n".join(group) for group in (stdlib, third) if group)
 
 
@@ -166,10 +167,21 @@ def _toy_data(name: str, n: int, noise: float) -> str:
 
 
 def _data(r: Experiment, regression: bool, unknown_task: bool) -> str:
-    name, n, noise = r.dataset, r.n_samples, r.noise
-    if name in TOY_DATASETS:
-        return _toy_data(name, n, noise)
+    if r.dataset in TOY_DATASETS:
+        return pool_lines(r, regression, unknown_task)
+    stratify = "" if regression else " stratify=y,"
+    subsample = [
+        "if len(x) > n_samples:  # the explorer draws its n_samples subsample first, with the run's seed",
+        f"    x, _, y, _ = train_test_split(x, y, train_size=n_samples,{stratify} random_state={_split_seed(r)})",
+    ]
+    return "\n".join([pool_lines(r, regression, unknown_task), *subsample])
 
+
+def pool_lines(r: Experiment, regression: bool, unknown_task: bool) -> str:
+    """Lines that load the whole pool as x, y (and n_classes), rows in the explorer's order."""
+    name = r.dataset
+    if name in TOY_DATASETS:
+        return _toy_data(name, r.n_samples, r.noise)
     if name in _SKLEARN_LOADERS:
         lines = [
             f"x, y = {_SKLEARN_LOADERS[name]}(return_X_y=True)  # bundled with scikit-learn: no download",
@@ -202,11 +214,6 @@ def _data(r: Experiment, regression: bool, unknown_task: bool) -> str:
                 "classes, y = np.unique(df[LABEL_COLUMN].to_numpy(), return_inverse=True)  # ids 0..k-1",
                 "n_classes = len(classes)",
             ]
-    stratify = "" if regression else " stratify=y,"
-    lines += [
-        "if len(x) > n_samples:  # the explorer draws its n_samples subsample first, with the run's seed",
-        f"    x, _, y, _ = train_test_split(x, y, train_size=n_samples,{stratify} random_state={_split_seed(r)})",
-    ]
     return "\n".join(lines)
 
 
@@ -259,13 +266,18 @@ def _label_noise(r: Experiment, regression: bool) -> list[str]:
     ]
 
 
-def _model(r: Experiment, regression: bool) -> list[str]:
-    dense_kwargs = _dense_kwargs(r)
+def model_blocks(
+    r: Experiment, regression: bool, features: str = "x_train.shape[1]", initializer: bool = True
+) -> list[str]:
+    """The network as Keras layers (a `dense` helper first when the layers need arguments);
+    `initializer=False` leaves out the initializer, for a script that loads its initial weights."""
+    dense_kwargs = _dense_kwargs(r, initializer)
+    gets = "initializer and penalty" if initializer else "penalty"
     blocks: list[str] = []
     if dense_kwargs:
         helper = [
             "def dense(units, activation=None):",
-            '    """Every Dense layer, the output included, gets the run\'s initializer and penalty."""',
+            f'    """Every Dense layer, the output included, gets the run\'s {gets}."""',
             "    return layers.Dense(",
             "        units,",
             "        activation=activation,",
@@ -292,7 +304,7 @@ def _model(r: Experiment, regression: bool) -> list[str]:
         ]
         blocks.append("\n".join(block))
         lines += [
-            "inputs = keras.Input(shape=(x_train.shape[1],))",
+            f"inputs = keras.Input(shape=({features},))",
             "h = hidden(inputs)",
             f"for _ in range({r.depth - 1}):  # hidden layers 2..{r.depth} add their input back: h + hidden(h)",
             "    h = layers.Add()([h, hidden(h)])",
@@ -301,7 +313,7 @@ def _model(r: Experiment, regression: bool) -> list[str]:
         ]
     else:
         lines += [
-            "model = keras.Sequential([keras.Input(shape=(x_train.shape[1],))])",
+            f"model = keras.Sequential([keras.Input(shape=({features},))])",
             f"for _ in range({r.depth}):  # hidden layers of width {r.width}",
             *(f"    model.add({code})" for _, code in hidden),
             f"model.add({dense}({outputs})){out_note}",
@@ -330,13 +342,13 @@ def _hidden_layer(r: Experiment, dense: str, act: str | None) -> list[tuple[str,
     return steps
 
 
-def _dense_kwargs(r: Experiment) -> list[str]:
+def _dense_kwargs(r: Experiment, initializer: bool = True) -> list[str]:
     kwargs = []
-    if r.init in NORMAL_STD:
+    if initializer and r.init in NORMAL_STD:
         # A fresh initializer per layer: one unseeded Keras initializer object reused would
         # hand every layer the same values.
         kwargs.append(f"kernel_initializer=keras.initializers.RandomNormal(stddev={lit(NORMAL_STD[r.init])})")
-    elif r.init != "glorot_uniform":  # Keras' default needs no line
+    elif initializer and r.init != "glorot_uniform":  # Keras' default needs no line
         kwargs.append(f'kernel_initializer="{r.init}"')
     if r.l1 > 0 and r.l2 > 0:
         kwargs.append(f"kernel_regularizer=keras.regularizers.L1L2(l1={lit(r.l1)}, l2={lit(r.l2)})")
@@ -371,7 +383,7 @@ def _train(regression: bool) -> str:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _join(blocks: list[str]) -> str:
+def join_blocks(blocks: list[str]) -> str:
     """Blocks separated PEP 8's way (two blank lines around a def or class, one otherwise), so
     the script is already formatted when the user pastes it into a formatted code base."""
     out = ""

@@ -11,6 +11,7 @@ from core.spec import Experiment
 from core.training.schedules import (
     CYCLIC_DIV,
     CYCLIC_HALF_EPOCHS,
+    EXPONENTIAL_RATE,
     ONE_CYCLE_DIV,
     ONE_CYCLE_FINAL_DIV,
     ONE_CYCLE_MOMENTUM,
@@ -33,14 +34,15 @@ def lit(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _schedule_lines(r: Experiment, lr: str) -> tuple[list[str], list[str]]:
+# The plain script's steps per epoch: Keras' fit also trains the partial last batch.
+KERAS_STEPS = "steps_per_epoch = math.ceil(len(x_train) / batch_size)  # Keras also trains the partial batch"
+
+
+def _schedule_lines(r: Experiment, lr: str, steps_line: str | None) -> tuple[list[str], list[str]]:
     """(class blocks, lines) that define `learning_rate` for a non-constant schedule."""
     if r.lr_schedule == "constant":
         return [], []
-    lines = [
-        "steps_per_epoch = math.ceil(len(x_train) / batch_size)  # Keras also trains the partial batch",
-        "total_steps = epochs * steps_per_epoch",
-    ]
+    lines = [*([steps_line] if steps_line else []), "total_steps = epochs * steps_per_epoch"]
     blocks: list[str] = []
     if r.lr_schedule == "step":
         first, second = STEP_DROPS
@@ -58,6 +60,13 @@ def _schedule_lines(r: Experiment, lr: str) -> tuple[list[str], list[str]]:
         blocks.append(_one_cycle_class())
         lines += _one_cycle_momentum_note(r)
         lines.append(f"learning_rate = OneCycle({lr}, total_steps)")
+    elif r.lr_schedule == "exponential":
+        lines += [
+            f"# Halved smoothly every lr_half_life={lit(r.lr_half_life)} epochs (not in steps).",
+            "learning_rate = keras.optimizers.schedules.ExponentialDecay(",
+            f"    {lr}, decay_steps={lit(r.lr_half_life)} * steps_per_epoch, decay_rate={EXPONENTIAL_RATE}",
+            ")",
+        ]
     elif r.lr_schedule == "cyclic":
         blocks.append(_cyclic_class())
         lines.append(
@@ -99,10 +108,11 @@ def _optimizer_args(r: Experiment) -> tuple[list[str], list[str]]:
     return args, lines
 
 
-def optimizer_blocks(r: Experiment) -> list[str]:
-    """Script blocks (schedule classes, then the optimizer lines) for the run's optimizer."""
+def optimizer_blocks(r: Experiment, steps_line: str | None = KERAS_STEPS) -> list[str]:
+    """Script blocks (schedule classes, then the optimizer lines) for the run's optimizer;
+    `steps_line` defines steps_per_epoch for a schedule (None: the script already has it)."""
     lr = lit(r.learning_rate)
-    blocks, lines = _schedule_lines(r, lr)
+    blocks, lines = _schedule_lines(r, lr, steps_line)
     lr_arg = lr if r.lr_schedule == "constant" else "learning_rate"
     extra, notes = _optimizer_args(r)
     args = [f"learning_rate={lr_arg}", *extra]

@@ -10,6 +10,10 @@ Frames of one run (identity columns are added by ComparisonResult.frame):
 - weights:    epoch, layer, layer_name, weight_norm, sparsity, weight_max_abs
 - histograms: layer, layer_name, bin_start, bin_end, count         (kernels after training)
 - boundary:   x0, x1, prob, predicted   (2-D datasets only: class-1 / top-class probability)
+- probes:     layer (0 = input), layer_name, stage (untrained/trained), accuracy  (probes=True:
+              validation accuracy of a linear probe on that layer's activations; core.training.probes)
+- nets:       net, seed, train_loss, val_loss, train_accuracy, val_accuracy  (ensemble > 1: each
+              averaged net's own final scores; core.training.ensemble)
 Train metrics are measured in inference mode on the training split at the end of each epoch,
 so that val_loss - train_loss is an honest generalization gap (no dropout noise, no running mean).
 Rows stop at the step/epoch where a run diverged.
@@ -34,7 +38,7 @@ from core.data import DataUnavailable, load_dataset
 from core.spec import Experiment, variant_label
 from core.variants import RunPlan, VariantSet
 
-FRAMES = ("epochs", "steps", "layers", "weights", "histograms", "boundary")
+FRAMES = ("epochs", "steps", "layers", "weights", "histograms", "boundary", "probes", "nets")
 IDENTITY = ("key", "variant", "seed")
 
 

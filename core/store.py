@@ -11,6 +11,9 @@ Layout (schema version `SCHEMA_VERSION`, kept in PRAGMA user_version):
           and listing runs never touches a blob.
 - owners: which app session trained a run (so a session may discard its own runs).
 - trash_runs / trash_frames: deleted runs, restorable for `TRASH_GRACE_S`, then purged.
+- weights / trash_weights: each run's initial and final weights, one npz blob (core.weights,
+  at most core.weights.WEIGHTS_CAP_BYTES per run; larger networks keep none). A replayed run
+  carries a StoredWeights reference, read only when a landscape or a claim asks (`weights`).
 
 A store file that is not a database, fails PRAGMA quick_check, or was written with another
 schema is never deleted or overwritten: it is moved aside and a fresh store is started, with a
@@ -63,7 +66,10 @@ from core.store_sql import (
     retrying,
     select_in,
     transaction,
+    weights_blob,
 )
+from core.store_weights import WeightsMixin
+from core.weights import StoredWeights
 
 __all__ = ["SCHEMA_VERSION", "STORE_ENV", "RunStore", "set_owner"]
 
@@ -92,7 +98,7 @@ def _no_op(key: str) -> None:
 _before_commit: Callable[[str], None] = _no_op
 
 
-class RunStore:
+class RunStore(WeightsMixin):
     """Persistent map from run key to `RunResult`, safe to share between threads and processes.
 
     Each thread gets its own connection (sqlite3 connections must not be used concurrently), and
@@ -141,10 +147,12 @@ class RunStore:
         rows = [encode(r) for r in results]
         if not rows:
             return
+        blobs = [weights_blob(r) for r in results]
         owner = _OWNER.get()
         if self.mode == "rw":
             try:
-                self._run(lambda conn: self._write(conn, rows, owner))
+                self._run(lambda conn: self._write(conn, rows, owner, blobs))
+                self._weights_now_stored(results, blobs)
                 return
             except sqlite3.DatabaseError as err:
                 if is_busy(err):
@@ -154,7 +162,7 @@ class RunStore:
             for (run_row, _), result in zip(rows, results, strict=True):
                 self._memory.pop(run_row[0], None)
                 # the summary as a replay from disk would give it (plain JSON types)
-                kept = RunResult(result.experiment, loads(run_row[2]), dict(result.frames))
+                kept = RunResult(result.experiment, loads(run_row[2]), dict(result.frames), result.weights)
                 self._memory[run_row[0]] = (run_row, kept, owner)
             while len(self._memory) > MAX_MEMORY_RUNS:
                 self._memory.pop(next(iter(self._memory)))
@@ -187,6 +195,7 @@ class RunStore:
             if wanted is None or name in wanted:
                 frames_of.setdefault(key, {})[name] = frame_from_bytes(data)
         out: dict[str, RunResult] = {}
+        with_weights = self._stored_weights([r[0] for r in runs]) if runs else set()
         for key, experiment, summary in runs:
             try:
                 exp = Experiment(**json.loads(experiment))
@@ -195,12 +204,13 @@ class RunStore:
                     "run %s in %s cannot be read by this version (%s); ignoring it", key, self._path, err
                 )
                 continue
-            out[key] = RunResult(exp, loads(summary), frames_of.get(key, {}))
+            ref = StoredWeights(str(self._path), key) if key in with_weights else None
+            out[key] = RunResult(exp, loads(summary), frames_of.get(key, {}), ref)
         for key, result in in_memory.items():
             kept = (
                 result.frames if wanted is None else {n: f for n, f in result.frames.items() if n in wanted}
             )
-            out[key] = RunResult(result.experiment, result.summary, kept)
+            out[key] = RunResult(result.experiment, result.summary, kept, result.weights)
         return out
 
     def has(self, keys: Iterable[str]) -> set[str]:
@@ -262,6 +272,11 @@ class RunStore:
                         chunk,
                     )
                     conn.execute(f"DELETE FROM frames WHERE key IN ({marks})", chunk)
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO trash_weights SELECT * FROM weights WHERE key IN ({marks})",
+                        chunk,
+                    )
+                    conn.execute(f"DELETE FROM weights WHERE key IN ({marks})", chunk)
                     conn.execute(f"DELETE FROM owners WHERE key IN ({marks})", chunk)
                     count += conn.execute(f"DELETE FROM runs WHERE key IN ({marks})", chunk).rowcount
                 purge(conn, now - TRASH_GRACE_S)
@@ -294,7 +309,11 @@ class RunStore:
                         conn.execute(
                             "INSERT OR IGNORE INTO frames SELECT * FROM trash_frames WHERE key = ?", (key,)
                         )
+                        conn.execute(
+                            "INSERT OR IGNORE INTO weights SELECT * FROM trash_weights WHERE key = ?", (key,)
+                        )
                     conn.execute("DELETE FROM trash_frames WHERE key = ?", (key,))
+                    conn.execute("DELETE FROM trash_weights WHERE key = ?", (key,))
                     conn.execute("DELETE FROM trash_runs WHERE key = ?", (key,))
             return count
 
@@ -322,10 +341,17 @@ class RunStore:
 
     # -- writing --------------------------------------------------------------------------------
     @staticmethod
-    def _write(conn: sqlite3.Connection, rows: list[tuple[tuple, list[tuple]]], owner: str | None) -> None:
+    def _write(
+        conn: sqlite3.Connection,
+        rows: list[tuple[tuple, list[tuple]]],
+        owner: str | None,
+        blobs: list[bytes | None],
+    ) -> None:
         with transaction(conn, "BEGIN IMMEDIATE"):
-            for run_row, frame_rows in rows:
+            for (run_row, frame_rows), blob in zip(rows, blobs, strict=True):
                 conn.execute("DELETE FROM frames WHERE key = ?", (run_row[0],))
+                if blob is not None:  # a replay stored again (no arrays held) keeps its weights
+                    conn.execute("INSERT OR REPLACE INTO weights VALUES (?, ?)", (run_row[0], blob))
                 conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", run_row)
                 conn.executemany("INSERT INTO frames VALUES (?, ?, ?, ?)", frame_rows)
                 if owner is not None:

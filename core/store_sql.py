@@ -59,7 +59,9 @@ CREATE TABLE frames (
 """
 
 # Added to schema version 1 without a version bump (older code never reads them, so a store
-# written by this version still opens with the previous one): who trained a run, and the trash.
+# written by this version still opens with the previous one): who trained a run, the trash, and
+# each run's initial and final weights (one npz blob per run, core.weights; bounded by
+# core.weights.WEIGHTS_CAP_BYTES; deleted, trashed and restored with its run).
 _EXTRAS = """
 CREATE TABLE IF NOT EXISTS owners (key TEXT PRIMARY KEY, owner TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trash_runs (
@@ -70,6 +72,8 @@ CREATE TABLE IF NOT EXISTS trash_frames (
     key TEXT NOT NULL, name TEXT NOT NULL, pos INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (key, name)
 );
+CREATE TABLE IF NOT EXISTS weights (key TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS trash_weights (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -232,6 +236,15 @@ def encode(result: RunResult) -> tuple[tuple, list[tuple]]:
     return run_row, frame_rows
 
 
+def weights_blob(result: RunResult) -> bytes | None:
+    """The run's weights as the store keeps them (core.weights.encode), or None: none held (a
+    replay, another model family) or too large for the cap."""
+    from core.weights import RunWeights, encode
+
+    held = result.weights
+    return encode(held) if isinstance(held, RunWeights) else None
+
+
 def frame_to_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, engine="pyarrow", compression="zstd")
@@ -277,6 +290,7 @@ def purge(conn: sqlite3.Connection, before: float) -> None:
         chunk = old[i : i + _CHUNK]
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM trash_frames WHERE key IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM trash_weights WHERE key IN ({marks})", chunk)
         conn.execute(f"DELETE FROM trash_runs WHERE key IN ({marks})", chunk)
 
 

@@ -87,11 +87,16 @@ def grid_around(
     return parse_grid(round_lr(center * 10 ** (step * (i - middle)), GRID_DIGITS) for i in range(points))
 
 
-def range_test_grid(baseline: Experiment, suggestion: str = RANGE_SUGGESTION) -> tuple[float, ...]:
-    """A grid around the LR range test's suggestion for the baseline (trains one short sweep)."""
+def range_test_grid(
+    baseline: Experiment, suggestion: str = RANGE_SUGGESTION, num_iter: int | None = None
+) -> tuple[float, ...]:
+    """A grid around the LR range test's suggestion for the baseline (trains one short sweep of
+    num_iter steps; None = the range test's default)."""
+    from core.lr_finder import DEFAULT_NUM_ITER
     from core.lr_range import run_lr_range
 
-    test = run_lr_range([dataclasses.replace(baseline, lr_schedule="constant")])[0]
+    e = dataclasses.replace(baseline, lr_schedule="constant")
+    test = run_lr_range([e], num_iter=num_iter or DEFAULT_NUM_ITER)[0]
     return grid_around(test.result.suggestions[suggestion])
 
 
@@ -224,11 +229,12 @@ class Tuned:
         ]
 
 
-def _cell_row(cell: Cell, runs: list[RunResult]) -> dict[str, Any]:
-    """Means over one cell's seeds. `select` is +inf when any seed did not train: a rate that
-    sometimes fails is not the best rate, however good its other seeds."""
+def _cell_row(cell: Cell, runs: list[RunResult], held_out: bool) -> dict[str, Any]:
+    """Means over one cell's seeds. `select` is None when any seed did not train: a rate that
+    sometimes fails is not the best rate, however good its other seeds. Without the halves
+    (held_out False: a run stored before the trainer measured them, or another model family)
+    the whole validation split is used for every rate of the variant alike, and nothing is reported."""
     failed = sum(r.did_not_train for r in runs)
-    held_out = all(SELECT_LOSS in r.summary for r in runs)
     select_name = SELECT_LOSS if held_out else "final_val_loss"
     select = _finite_mean([_number(r.summary, select_name) for r in runs]) if not failed else None
     return {
@@ -284,7 +290,10 @@ def analyze(tplan: TuningPlan, result: ComparisonResult) -> Tuned:
     for run in result.runs:
         c = cells[run.key]
         by_cell.setdefault((c.variant, c.rate), []).append(run)
-    table = [_cell_row(c, by_cell.get((c.variant, c.rate), [])) for c in tplan.cells]
+    held_out = {label: True for label, _, _ in tplan.variants}
+    for run in result.runs:
+        held_out[cells[run.key].variant] &= SELECT_LOSS in run.summary
+    table = [_cell_row(c, by_cell.get((c.variant, c.rate), []), held_out[c.variant]) for c in tplan.cells]
     tuned = Tuned(tplan, result, table, [])
     for label, knobs, _ in tplan.variants:
         mine = [t for t in table if t["variant"] == label]

@@ -58,7 +58,7 @@ class RunWeights:
         """'layer/kind' for each entry of initial and final, in their order."""
         kinds = WEIGHT_KINDS if self.batch_norm else WEIGHT_KINDS[:2]
         names = [f"{layer}/{kind}" for layer in self.layer_names[:-1] for kind in kinds]
-        return names + [f"{self.layer_names[-1]}/kernel", f"{self.layer_names[-1]}/bias"]
+        return [*names, f"{self.layer_names[-1]}/kernel", f"{self.layer_names[-1]}/bias"]
 
     def arrays(self, which: str = "final") -> dict[str, np.ndarray]:
         """{'dense_1/kernel': array, ...} of the initial or final weights."""

@@ -10,6 +10,8 @@ from ui.builder import Preset
 from ui.cache import memoized
 from ui.run import built, groups, on_demand, stacked_note
 from ui.sections.batch_norm import accuracy_target_table, epochs_to_accuracy
+from ui.sections.decay import decay_section
+from ui.sections.input_scaling import input_scaling_section
 from ui.state import page
 
 page("Batch normalization", "⚖️")
@@ -117,5 +119,8 @@ mixed = on_demand(mixes, "batch_norm.dropout", "Run BN × dropout", stacked_note
 if mixed is not None:
     panels.chart(charts.final_metric(gaps(mixed.summary()), "generalization_gap", mixed.variant_order()))
     panels.replay_caption(mixed)
+
+input_scaling_section(base)
+decay_section(base)
 
 claims_block.show("batch_norm", base.dataset)

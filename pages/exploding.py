@@ -18,6 +18,7 @@ from ui.builder import Preset, comparison_builder
 from ui.cache import memoized
 from ui.run import auto_expanded
 from ui.sections import exploding as sections
+from ui.sections.fewer_layers import fewer_layers_section
 from ui.sections.inputs import data_of, dataset_facts
 from ui.state import page
 
@@ -83,5 +84,7 @@ if result is not None:
         "same threshold on the global norm would."
     )
     panels.standard(result, "exploding", metric="train_loss")
+
+fewer_layers_section(comparison.baseline)
 
 claims_block.show("exploding", comparison.baseline.dataset)

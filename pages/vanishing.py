@@ -8,7 +8,9 @@ from ui import charts, claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.cache import memoized
 from ui.run import auto
+from ui.sections.ensembles import ensembles_section
 from ui.sections.inputs import depth_slider
+from ui.sections.level_by_level import level_by_level_section
 from ui.sections.vanishing import vanishing_panel
 from ui.state import page
 
@@ -62,5 +64,8 @@ if result is not None:
         f"norm; seeds combined by geometric mean. Flagged: below {VANISH_RATIO:g}."
     )
     panels.standard(result, "vanishing")
+
+level_by_level_section(comparison.baseline.dataset)
+ensembles_section(comparison.baseline.dataset)
 
 claims_block.show("vanishing", comparison.baseline.dataset)

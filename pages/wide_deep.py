@@ -11,6 +11,8 @@ from ui.builder import Preset, comparison_builder, loadable
 from ui.cache import memoized
 from ui.run import auto_expanded
 from ui.sections import wide_deep as sections
+from ui.sections.abstraction import abstraction_section
+from ui.sections.approximation import approximation_section
 from ui.sections.inputs import data_of, dataset_facts
 from ui.state import page
 
@@ -81,5 +83,9 @@ st.markdown(
     "2-D toy data with random labels is very slow to memorize, so this test defaults to digits (64 features)."
 )
 sections.memorization_section("wide_deep", comparison, wide, depths)
+
+approximation_section()
+
+abstraction_section(comparison.baseline.dataset)
 
 claims_block.show("wide_deep", comparison.baseline.dataset)

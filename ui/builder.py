@@ -174,7 +174,32 @@ def _form(key: str, knobs: tuple[str, ...]) -> bool:
                 "over these values", key=f"{key}.values{i}", placeholder="e.g. 0.01, 0.1, 1"
             )
         cols[4].number_input("seeds", min_value=1, max_value=10, step=1, key=f"{key}.seeds")
+        _tune_widgets(key)
         return st.form_submit_button("Run", type="primary", icon="▶️")
+
+
+def tune_keys(key: str) -> tuple[str, str, str]:
+    """Session keys of the tuning switch (read by ui.sections.tuning): the switch, the typed
+    grid, and whether this script run's Run click came with the switch on."""
+    return f"{key}.tune", f"{key}.tune_grid", f"{key}.tune_go"
+
+
+def _tune_widgets(key: str) -> None:
+    """The switch "tune the learning rate for each variant" and its grid (typed, or empty: around
+    the LR range test's suggestion for the baseline). ui.sections.tuning trains and draws it."""
+    on, grid, _ = tune_keys(key)
+    cols = st.columns([2, 3])
+    cols[0].checkbox(
+        "tune the learning rate for each variant",
+        key=on,
+        help="every variant also trains over a grid of learning rates and is shown at its own best "
+        "(the Deep Learning Tuning Playbook's rule); the rate is picked on half the validation split",
+    )
+    cols[1].text_input(
+        "learning-rate grid",
+        key=grid,
+        placeholder="empty: around the LR range test's suggestion; or e.g. 0.003, 0.01, 0.03, 0.1, 0.3",
+    )
 
 
 def _asked(key: str) -> Comparison | None:
@@ -203,6 +228,8 @@ def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) ->
         _seed_widgets(key, current)
     usable = _dataset_picker(key)
     clicked = _form(key, knobs)
+    on, _, go = tune_keys(key)
+    st.session_state[go] = bool(clicked and st.session_state.get(on))
     if not usable:
         if clicked:
             st.error("Not run: the uploaded CSV is not usable yet (see above).")

@@ -29,6 +29,7 @@ from core.claims import (
 )
 from core.results import ComparisonResult
 from core.runner import run_comparison
+from core.tuned_claims import TUNABLE, run_claim_tuned
 from ui import charts
 from ui.run import training_status
 from ui.session import quick, store
@@ -232,3 +233,30 @@ def show(topic: str, dataset: str = "digits") -> None:
             known = elsewhere(claim, dataset)
             if known:
                 st.caption(known)
+            if claim.id in TUNABLE:
+                tuned_block(claim, dataset)
+
+
+def tuned_block(claim: Claim, dataset: str) -> None:
+    """TUNING: the claim decided again with every arm at its own best learning rate, beside the
+    verdict at the notes' fixed rate; a verdict that flips is said loudly (core.tuned_claims)."""
+    state = f"claim.{claim.id}.{dataset}.tuned"
+    if st.button("Decide it again with each arm at its own best learning rate", key=f"{state}.go", icon="🎯"):
+        with training_status(f"{claim.id}: tuning each arm's learning rate…") as report:
+            try:
+                st.session_state[state] = run_claim_tuned(claim.id, dataset, store(), report, fast=quick())
+            except ValueError as err:
+                st.error(plain(err, SENTENCE_CHARS))
+    tv = st.session_state.get(state)
+    if tv is None:
+        return
+    if tv.flipped:
+        st.warning(
+            f"**The verdict flips under tuning**: {VERDICT_TEXT[tv.fixed.verdict]} at the notes' fixed rate, "
+            f"{VERDICT_TEXT[tv.tuned.verdict]} with every arm at its own best rate. The fixed-rate verdict "
+            "measured which arm that rate suits."
+        )
+    st.markdown(f"At its own best rate: {BADGE[tv.tuned.verdict]} {plain(tv.tuned.sentence, SENTENCE_CHARS)}")
+    st.dataframe(
+        pd.DataFrame([{**a, "variant": shown(a["variant"]) or "-"} for a in tv.arms]), hide_index=True
+    )

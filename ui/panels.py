@@ -14,7 +14,9 @@ from streamlit.errors import StreamlitAPIException
 
 from core import measures
 from core.export import keras_snippet
+from core.export_exact import exact_script, exact_unavailable, exact_zip
 from core.results import ComparisonResult
+from core.spec import Experiment
 from core.topics.regularization import training_clock, with_steps
 from ui import charts
 from ui.labels import legend_key as labels_key
@@ -193,11 +195,46 @@ def export_panel(result: ComparisonResult, key: str) -> None:
         variants = result.summary()["variant"]
         runs = {f"{variants[i]} · seed {r.experiment.seed}": r for i, r in enumerate(result.runs)}
         label = st.selectbox("Keras code for this run", list(runs), key=f"{key}.snippet")
-        st.code(keras_snippet(runs[label].experiment), language="python")
-        st.caption(
-            "Run it anywhere with TensorFlow installed. Same knobs, plain Keras; the explorer "
-            "computes the same update rules, stacked."
+        snippet_panel(runs[label].experiment, key)
+
+
+# The two Keras exports: the run replayed step for step, or the same knobs in plain Keras.
+SNIPPET_KINDS = {
+    "exact": "exact: this run's initial weights and batch order",
+    "close": "plain Keras: Keras' own weights and order (numbers come close)",
+}
+
+
+def snippet_panel(e: Experiment, key: str) -> None:
+    """One run as Keras code: the exact replay (a script plus its run file, zipped) by default,
+    the plain script as the alternative; a run that cannot be replayed exactly says why."""
+    kind = st.radio(
+        "Keras code", list(SNIPPET_KINDS), format_func=SNIPPET_KINDS.get, horizontal=True, key=f"{key}.kind"
+    )
+    unavailable = exact_unavailable(e) if kind == "exact" else None
+    if kind == "exact" and unavailable is None:
+        st.download_button(
+            "Script + run file (zip)",
+            lambda: exact_zip(e),  # loads the run's data: built on click, not on every rerun
+            f"whatif-{e.resolved().key}.zip",
+            "application/zip",
+            key=f"{key}.exact",
         )
+        st.code(exact_script(e), language="python")
+        st.caption(
+            "Unzip both files into one folder and run the script where TensorFlow is installed: "
+            "each epoch prints this run's training and validation loss, equal to the explorer's "
+            "up to float32 rounding."
+        )
+        return
+    if unavailable:
+        st.caption(f"No exact replay for this run: {plain(unavailable)}. The plain script follows.")
+    st.code(keras_snippet(e), language="python")
+    st.caption(
+        "Run it anywhere with TensorFlow installed. Same knobs, plain Keras; the explorer "
+        "computes the same update rules, stacked, but Keras draws its own initial weights and "
+        "batch order, so the numbers come close rather than equal."
+    )
 
 
 def share_panel(key: str) -> None:
@@ -218,6 +255,9 @@ def standard(result: ComparisonResult, key: str, metric: str = "val_loss") -> No
     replay_caption(result)
     export_panel(result, key)
     share_panel(key)
+    from ui.sections.tuning import tuning_section  # lazy: it imports ui.run, which pages import
+
+    tuning_section(result, key)  # TUNING: only when the builder's switch is on
 
 
 def page_link(page: PageInfo) -> None:

@@ -3,7 +3,8 @@
 The compiled step returns [steps, K, ...] arrays; here they become rows with a "member" column
 (split off per run by `member_rows`). Pages, claims and the store read these frames, so the
 column names are a contract: steps (per step), layers (per step and layer), epochs, weights (per
-epoch and layer), histograms (final kernels) and the summary dict.
+epoch and layer), histograms (final kernels) and the summary dict; beside them each run's initial
+and final weights (`group_weights`, core.weights).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.spec import Experiment
+from core.weights import RunWeights
 
 HIST_BINS = 30
 
@@ -172,3 +174,31 @@ def summary(e: Experiment, frames: dict, diverged_step: int, facts: GroupFacts) 
         "group_seconds": facts.seconds,
         "device": facts.device,
     }
+
+
+def group_weights(
+    initial: dict[str, list[np.ndarray]], final: dict[str, list[np.ndarray]], n_members: int, names: list[str]
+) -> list[RunWeights]:
+    """Each real member's initial and final weights (core.weights order) from the stacked arrays.
+
+    `initial` / `final` hold [K, ...] numpy arrays under "kernels", "biases", "gamma", "beta" (one
+    per layer; gamma/beta empty without batch norm) and `final` also "moving_mean", "moving_var".
+    Members past n_members are the trainer's padding copies and are dropped."""
+    out = []
+    for i in range(n_members):
+
+        def ordered(params: dict[str, list[np.ndarray]], i: int = i) -> list[np.ndarray]:
+            arrays: list[np.ndarray] = []
+            for layer in range(len(names)):
+                arrays += [params["kernels"][layer][i], params["biases"][layer][i]]
+                if layer < len(params["gamma"]):
+                    arrays += [params["gamma"][layer][i], params["beta"][layer][i]]
+            return [np.array(a, np.float32) for a in arrays]
+
+        extra = {
+            f"{names[layer]}/{kind}": np.array(final[kind][layer][i], np.float32)
+            for kind in ("moving_mean", "moving_var")
+            for layer in range(len(final[kind]))
+        }
+        out.append(RunWeights(list(names), ordered(initial), ordered(final), extra))
+    return out

@@ -222,6 +222,7 @@ class GroupTrainer:
         k, w = static.k, static.shape.width
         n_bn = static.shape.depth if static.shape.batch_norm != "none" else 0
         params = Params(kernels, biases, [tf.ones((k, w))] * n_bn, [tf.zeros((k, w))] * n_bn)
+        self.initial_params = params  # each run's stored initial weights (core.weights)
         names = optim.slot_names(static.optimizer)
         flat = params.flat()
 
@@ -337,13 +338,17 @@ class GroupTrainer:
             seconds=seconds,
             device=device_name(),
         )
+        weights = records.group_weights(
+            _as_numpy(self.initial_params), _as_numpy(state.params, state.moving), self.n_members, names
+        )
         out = []
         for i, e in enumerate(self.members):
             frames = {name: records.member_rows(df, i) for name, df in frames_all.items()}
             frames["histograms"] = records.histograms(kernels, i, names)
             if boundary is not None:
                 frames["boundary"] = boundary[i]
-            out.append(RunResult(e, records.summary(e, frames, int(diverged_step[i]), facts), frames))
+            summary = records.summary(e, frames, int(diverged_step[i]), facts)
+            out.append(RunResult(e, summary, frames, weights[i]))
         return out
 
     def _boundary(self, state: State) -> list[pd.DataFrame]:
@@ -371,6 +376,14 @@ class GroupTrainer:
                 pd.DataFrame({"x0": grid[:, 0], "x1": grid[:, 1], "prob": prob, "predicted": p[i].argmax(1)})
             )
         return frames
+
+
+def _as_numpy(params: Params, moving: Moving | None = None) -> dict[str, list[np.ndarray]]:
+    """Stacked parameters (and BN moving statistics) as numpy, for records.group_weights."""
+    out = {name: [t.numpy() for t in getattr(params, name)] for name in Params._fields}
+    if moving is not None:
+        out.update(moving_mean=[t.numpy() for t in moving.mean], moving_var=[t.numpy() for t in moving.var])
+    return out
 
 
 def _mark_eval_divergence(state: State, metrics: dict, last_step: int) -> State:

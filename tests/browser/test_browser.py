@@ -29,6 +29,8 @@ SHOT = {"width": 1280, "height": 1500}  # title, intro, builder and the curves
 WAIT_MS = 240_000  # a cold page imports TensorFlow and trains on a loaded 2-core machine
 CHART = ".vega-embed canvas, .vega-embed svg"
 REPLAYED = re.compile(r"(\d+) of \1 runs replayed from the store")
+RESULT = re.compile(r"\d+ of \d+ runs replayed from the store")  # a result is drawn
+BACKGROUND = "in the background"  # a job is still training: its progress view is up
 TRAINING = re.compile(r"Training \d+ run|Done: results stored")
 
 
@@ -83,6 +85,50 @@ def save_screenshot(page, path) -> None:
             return
 
 
+def csv_bytes(rows: int = 160) -> bytes:
+    """A small, learnable table: three numeric features, a label column named "label"."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 2, rows)
+    features = rng.normal(size=(rows, 3)) + label[:, None] * 1.5
+    lines = ["f1,f2,f3,label"] + [f"{a:.4f},{b:.4f},{c:.4f},{y}" for (a, b, c), y in zip(features, label)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def pick(page, label: str, option: str) -> None:
+    """Choose `option` in the selectbox labelled `label` as a person does: open it, click it."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=option).click()
+    settle(page)
+
+
+def upload(page, name: str, content: bytes, expect: re.Pattern) -> None:
+    """Drop a file on the uploader and wait for the page's answer (`expect`): the upload and the
+    rerun it triggers are asynchronous, so the script state alone does not say it was read."""
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
+    )
+    page.get_by_text(expect).first.wait_for(timeout=WAIT_MS)
+    settle(page)
+
+
+def press_run(page) -> None:
+    """The builder's Run, then wait for its job: the page shows progress while the job trains in
+    the background and reruns itself when the runs are stored (or shows the result at once)."""
+    form = page.locator("[data-testid=stForm]").first
+    run_and_settle(page, form.locator("[data-testid=stFormSubmitButton] button"))
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        settle(page)
+        if page.get_by_text(BACKGROUND).count() == 0 and page.get_by_text(RESULT).count() > 0:
+            break
+        page.wait_for_timeout(1_000)
+    else:
+        raise AssertionError("the job's result never appeared")
+    assert_no_exception(page)
+
+
 def test_run_chart_share_link_replays(app_server, chromium, tmp_path):
     screenshot = tmp_path / "screenshot.png"
     started = time.perf_counter()
@@ -105,13 +151,12 @@ def test_run_chart_share_link_replays(app_server, chromium, tmp_path):
         seeds.fill(str(int(seeds.input_value()) + 1))
     else:
         form.get_by_label(re.compile("^values")).fill("0.003, 0.3")
-    run_and_settle(page, form.locator("[data-testid=stFormSubmitButton] button"))
-    assert_no_exception(page)
+    press_run(page)
     page.wait_for_selector(CHART, timeout=WAIT_MS)
     charts = page.locator(".vega-embed").count()
     if topic:
         assert "seeds=" in page.url, f"the comparison is not in the address bar: {page.url}"
-        caption = page.get_by_text(re.compile(r"runs replayed from the store")).first.inner_text()
+        caption = page.get_by_text(RESULT).first.inner_text()
         total = int(caption.split()[0])
     save_screenshot(page, screenshot)
 
@@ -128,3 +173,32 @@ def test_run_chart_share_link_replays(app_server, chromium, tmp_path):
     context.close()
     assert screenshot.stat().st_size <= MAX_PNG_BYTES * 1.5
     print(f"browser test: {topic or 'home'} page, {time.perf_counter() - started:.1f} s")
+
+
+def test_two_knob_legend_and_upload_flow(app_server, chromium):
+    """Issue 11: a two-knob comparison names both knobs in short labels and writes the
+    abbreviations out; a bad CSV keeps the page on its message and never falls back to digits; a
+    good CSV trains on itself and every result header names it."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    link = "optimizers?epochs=2&n_samples=300&vary=learning_rate:0.01,0.1&vary=momentum:0.5,0.9&seeds=1"
+    page.goto(f"{app_server}/{link}", timeout=WAIT_MS)
+    settle(page)
+    assert_no_exception(page)
+    press_run(page)  # a link never trains by itself: Run does, in the background
+    assert page.get_by_text("lr 0.01 · mom 0.5").count() >= 1, "short two-knob label missing"
+    key = page.get_by_text(re.compile(r"lr = learning_rate · mom = momentum")).first
+    assert key.is_visible(), "the legend key does not write out both abbreviations"
+
+    pick(page, "dataset", "upload a CSV…")
+    assert page.get_by_text(RESULT).count() == 0, "the digits result stayed under the upload"
+    upload(page, "broken.csv", b"name,colour\nann,red\nbob,blue\n", re.compile("That CSV cannot be used"))
+    page.locator("[data-testid=stForm]").first.locator("[data-testid=stFormSubmitButton] button").click()
+    settle(page)
+    assert page.get_by_text(RESULT).count() == 0, "Run replayed another dataset for a refused upload"
+
+    upload(page, "blobs.csv", csv_bytes(), re.compile(r"Using blobs\.csv with label"))
+    press_run(page)
+    header = page.get_by_text(RESULT).first.inner_text()
+    assert "blobs.csv" in header and "digits" not in header, header
+    context.close()

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import math
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import keras  # noqa: F401  (the snippets run on Keras: a missing Keras must fail, not skip)
@@ -24,10 +26,14 @@ import numpy as np
 import pytest
 
 from core.constants import TOY_DATASETS
-from core.data import DATA_ENV, load_dataset, make_split, register_csv, split_sizes
+from core.data import DATA_ENV, load_dataset, load_for, make_split, register_csv, split_sizes
 from core.export import KERAS_OPTIMIZER, comparison_json, keras_snippet
+from core.export_exact import exact_script, exact_unavailable, exact_zip, run_file, run_file_name
 from core.spec import Comparison, Experiment
+from core.training import draws
 from core.training.schedules import schedule
+from core.training.trainer import GroupTrainer
+from tests.core.training.test_keras_parity import RTOL  # the trainer's own Keras parity tolerance
 
 # 300 digits -> 240 training rows = 8 batches of 32: a whole epoch is a fraction of a second.
 BASE = Experiment(n_samples=300, width=16, depth=2, epochs=1)
@@ -52,6 +58,7 @@ CASES: dict[str, dict] = {
     "cosine": {"lr_schedule": "cosine"},
     "one_cycle": {"lr_schedule": "one_cycle"},
     "cyclic": {"lr_schedule": "cyclic"},
+    "exponential": {"lr_schedule": "exponential", "lr_half_life": 0.5},
     "moons": {"dataset": "moons"},
     "wine": {"dataset": "wine", "batch_size": 16},
     "breast_cancer": {"dataset": "breast_cancer"},
@@ -89,6 +96,40 @@ CASES: dict[str, dict] = {
     },
 }
 
+# Exact replays (core.export_exact), few epochs each. Both drop a partial batch every epoch (the
+# rows the explorer skips), and between them they cover what a replay must get right: BN moving
+# averages, penalty and decay, schedules over whole batches only, the train-metric subset, the
+# run's noisy labels, residual connections and clipping.
+EXACT_CASES: dict[str, dict] = {
+    # 1500 digits -> 1200 training rows = 37 batches of 32 + 16 skipped; train metrics on 1024 rows
+    "exact_adam_bn_step": {
+        "n_samples": 1500,
+        "epochs": 2,
+        "optimizer": "adam",
+        "learning_rate": 0.005,
+        "batch_norm": "before",
+        "l2": 1e-3,
+        "weight_decay": 1e-3,
+        "lr_schedule": "step",
+    },
+    # 300 moons -> 240 training rows = 8 batches of 28 + 16 skipped
+    "exact_moons_residual": {
+        "dataset": "moons",
+        "epochs": 3,
+        "batch_size": 28,
+        "optimizer": "nesterov",
+        "learning_rate": 0.02,
+        "residual": True,
+        "depth": 3,
+        "activation": "tanh",
+        "init": "he_normal",
+        "label_noise": 0.2,
+        "lr_schedule": "cosine",
+        "clipnorm": 1.0,
+    },
+}
+EPOCH_LINE = re.compile(r"epoch=(\d+) train_loss=(\S+) val_loss=(\S+) val_accuracy=(\S+)")
+
 # Runs inside the child: exec every snippet given on the command line, report as JSON.
 RUNNER = r"""
 import contextlib, hashlib, io, json, math, sys, time, traceback
@@ -97,6 +138,25 @@ import keras
 
 def sha(a, dtype):
     return hashlib.sha256(np.ascontiguousarray(np.asarray(a, dtype)).tobytes()).hexdigest()
+
+def describe(ns, rec):
+    model, opt = ns["model"], ns["model"].optimizer
+    config = opt.get_config()
+    rec["optimizer"] = type(opt).__name__
+    rec["config"] = {k: config.get(k) for k in (
+        "momentum", "nesterov", "beta_1", "beta_2", "rho", "epsilon", "clipnorm", "clipvalue",
+        "weight_decay")}
+    rec["trainable"] = int(sum(math.prod(v.shape) for v in model.trainable_weights))
+    rec["layers"] = [type(layer).__name__ for layer in model.layers]
+    rec["n_penalties"] = len(model.losses)
+    spe = ns.get("steps_per_epoch") or math.ceil(len(ns["x_train"]) / ns["batch_size"])
+    rec["steps_per_epoch"] = spe
+    lr = ns.get("learning_rate")
+    n = 3 * spe * ns["epochs"]
+    rec["lr"] = [float(lr(i)) for i in range(n)] if callable(lr) else [float(config["learning_rate"])] * n
+    rec["n_train"], rec["n_val"] = len(ns["x_train"]), len(ns["x_val"])
+    rec["mean"] = np.asarray(ns["mean"], np.float64).tolist()
+    rec["x_sha"], rec["y_sha"] = sha(ns["x"], np.float32), sha(ns["y"], np.float64)
 
 out_path, paths = sys.argv[1], sys.argv[2:]
 results = {}
@@ -109,23 +169,8 @@ for path in paths:
         ns = {"__name__": "__main__"}
         with contextlib.redirect_stdout(printed):
             exec(compile(open(path).read(), path, "exec"), ns)
-        model, opt = ns["model"], ns["model"].optimizer
-        config = opt.get_config()
-        rec["optimizer"] = type(opt).__name__
-        rec["config"] = {k: config.get(k) for k in (
-            "momentum", "nesterov", "beta_1", "beta_2", "rho", "epsilon", "clipnorm", "clipvalue",
-            "weight_decay")}
-        rec["trainable"] = int(sum(math.prod(v.shape) for v in model.trainable_weights))
-        rec["layers"] = [type(layer).__name__ for layer in model.layers]
-        rec["n_penalties"] = len(model.losses)
-        spe = ns.get("steps_per_epoch") or math.ceil(len(ns["x_train"]) / ns["batch_size"])
-        rec["steps_per_epoch"] = spe
-        lr = ns.get("learning_rate")
-        n = 3 * spe * ns["epochs"]
-        rec["lr"] = [float(lr(i)) for i in range(n)] if callable(lr) else [float(config["learning_rate"])] * n
-        rec["n_train"], rec["n_val"] = len(ns["x_train"]), len(ns["x_val"])
-        rec["mean"] = np.asarray(ns["mean"], np.float64).tolist()
-        rec["x_sha"], rec["y_sha"] = sha(ns["x"], np.float32), sha(ns["y"], np.float64)
+        if not name.startswith("exact_"):  # an exact replay is judged by its printed curve
+            describe(ns, rec)
     except BaseException:
         rec["error"] = traceback.format_exc()
     rec["stdout"] = printed.getvalue()
@@ -139,7 +184,7 @@ sys.exit(1 if any(r["error"] for r in results.values()) else 0)
 
 
 def experiment(name: str) -> Experiment:
-    return dataclasses.replace(BASE, **CASES[name])
+    return dataclasses.replace(BASE, **(CASES | EXACT_CASES)[name])
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +221,11 @@ def executed(tmp_path_factory: pytest.TempPathFactory, csv_runs) -> dict:
         path = folder / f"{name}.py"
         path.write_text(text.replace('"your.csv"', repr(str(folder / "your.csv"))))
         paths.append(str(path))
+    for name in EXACT_CASES:  # the script and its run file side by side, as the zip unpacks
+        texts[name] = exact_script(experiment(name))
+        (root / run_file_name(experiment(name))).write_bytes(run_file(experiment(name)))
+        (root / f"{name}.py").write_text(texts[name])
+        paths.append(str(root / f"{name}.py"))
     (root / "runner.py").write_text(RUNNER)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow"}
     env["KERAS_HOME"] = str(root / "keras_home")  # keep the child's keras.json out of $HOME
@@ -366,6 +416,12 @@ def test_snippets_are_ruff_clean(tmp_path):
     ):
         (tmp_path / f"{name}.py").write_text(keras_snippet(experiment(name)))
     (tmp_path / "mnist.py").write_text(keras_snippet(dataclasses.replace(BASE, dataset="mnist", l1=1e-5)))
+    for name in EXACT_CASES:
+        (tmp_path / f"{name}.py").write_text(exact_script(experiment(name)))
+    exact_mnist = dataclasses.replace(
+        BASE, dataset="mnist", dropout=0.2, lr_schedule="one_cycle", label_noise=0.1
+    )
+    (tmp_path / "exact_mnist.py").write_text(exact_script(exact_mnist))
     args = ["--isolated", "--line-length", "100"]
     fmt = subprocess.run(
         [ruff, "format", *args, "--check", "--diff", tmp_path], capture_output=True, text=True
@@ -382,3 +438,72 @@ def test_comparison_json_round_trips():
     text = comparison_json(c)
     assert text.startswith("{\n  ")  # indented for people
     assert Comparison.from_dict(json.loads(text)) == c
+
+
+# -- the exact export ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(EXACT_CASES))
+def test_exact_script_replays_the_run(executed, name):
+    """The exported script's per-epoch losses are the trainer's, within its Keras parity tolerance."""
+    e = experiment(name)
+    ds = load_for(e)
+    split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
+    assert len(split.train_idx) % e.batch_size, "the case must drop a partial batch"
+    printed = np.array(
+        [[float(v) for v in m.groups()] for m in EPOCH_LINE.finditer(record(executed, name)["stdout"])]
+    )
+    run = GroupTrainer([e], ds).run()[0]
+    ours = run.frames["epochs"][["epoch", "train_loss", "val_loss", "val_accuracy"]].to_numpy()
+    assert printed.shape == ours.shape == (e.epochs, 4)
+    print(
+        f"{name}: max |script - trainer| loss per epoch", np.abs(printed[:, 1:3] - ours[:, 1:3]).max(axis=1)
+    )
+    np.testing.assert_array_equal(printed[:, 0], ours[:, 0])
+    np.testing.assert_allclose(printed[:, 1:3], ours[:, 1:3], rtol=RTOL)
+    # accuracy: the same predictions, but for an example whose logits tie to float32 rounding
+    np.testing.assert_allclose(printed[:, 3], ours[:, 3], atol=1.0 / len(split.val_idx) + 1e-4)
+
+
+def test_exact_zip_holds_the_script_and_the_run_file():
+    e = experiment("exact_moons_residual")
+    z = zipfile.ZipFile(io.BytesIO(exact_zip(e)))
+    stem = run_file_name(e).removesuffix(".npz")
+    assert sorted(z.namelist()) == [f"{stem}.npz", f"{stem}.py"]
+    script = z.read(f"{stem}.py").decode()
+    assert f'RUN_FILE = "{run_file_name(e)}"' in script and f"ORDER_SALT = {draws.ORDER_SALT}" in script
+    run = np.load(io.BytesIO(z.read(f"{stem}.npz")))
+    ds = load_for(e)
+    split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
+    np.testing.assert_array_equal(run["train_idx"], split.train_idx)
+    np.testing.assert_array_equal(run["val_idx"], split.val_idx)
+    sizes = [ds.n_features] + [e.width] * e.depth + [ds.n_classes]
+    assert [run[f"kernel_{i}"].shape for i in range(e.depth + 1)] == list(zip(sizes[:-1], sizes[1:]))
+    wrong = (run["train_labels"] != ds.y[split.train_idx]).mean()
+    assert wrong == pytest.approx(e.label_noise, abs=1 / len(split.train_idx))  # the run's noisy labels
+
+
+def test_exact_header_is_honest():
+    header = exact_script(BASE).split("\n\n")[0]
+    assert "partial batch" in header and "len(train_idx) % batch_size" in header
+    assert "Not reproduced" not in header
+    dropout = exact_script(dataclasses.replace(BASE, dropout=0.3))
+    assert "Not reproduced: dropout masks" in dropout
+    assert "momentum cycle" in exact_script(dataclasses.replace(BASE, lr_schedule="one_cycle"))
+    for changes, why in (
+        ({"ensemble": 3}, "ensemble family"),
+        ({"dataset": "csv:0123456789ab"}, "upload"),
+        ({"scaling": "robust"}, "mean and std only"),
+    ):
+        e = dataclasses.replace(BASE, **changes)
+        assert why in exact_unavailable(e)
+        with pytest.raises(ValueError, match="no exact export"):
+            exact_script(e)
+
+
+def test_exact_export_does_not_load_tensorflow():
+    """The Streamlit server builds the download; it must never import TensorFlow."""
+    code = (
+        "import sys; from core.export_exact import exact_zip; from core.spec import Experiment; "
+        "exact_zip(Experiment(n_samples=300, epochs=1)); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], check=True, timeout=120)

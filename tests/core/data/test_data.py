@@ -72,17 +72,25 @@ def test_dirs_follow_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 # -- toy worlds ------------------------------------------------------------------------------
+REGRESSION_TOYS = ("bumps",)  # 2-D regression worlds: a float target, no classes
+CLASS_TOYS = tuple(name for name in TOY_DATASETS if name not in REGRESSION_TOYS)
+
+
 @pytest.mark.parametrize("name", TOY_DATASETS)
 def test_toy_shape_classes_and_determinism(name: str) -> None:
     ds = load_dataset(name, n_samples=301, noise=0.2)
-    k = 3 if name == "gaussians" else 2
-    assert ds.x.shape == (301, 2) and ds.x.dtype == np.float32
-    assert ds.y.shape == (301,) and ds.y.dtype == np.int32
-    assert ds.n_classes == k and len(ds.class_names) == k
-    assert sorted(np.unique(ds.y)) == list(range(k))
-    assert np.bincount(ds.y).min() >= 301 // k - 1  # balanced
-    assert ds.is_2d and not ds.is_regression and ds.n_features == 2 and len(ds.feature_names) == 2
+    assert ds.x.shape == (301, 2) and ds.x.dtype == np.float32 and ds.y.shape == (301,)
+    assert ds.is_2d and ds.n_features == 2 and len(ds.feature_names) == 2
     assert not ds.x.flags.writeable  # the memoized copy is shared: nobody may edit it
+    if name in REGRESSION_TOYS:
+        assert ds.is_regression and ds.y.dtype == np.float32 and ds.class_names == ()
+        assert np.isfinite(ds.y).all() and ds.y.std() > 0.5  # a target with something to fit
+    else:
+        k = 3 if name == "gaussians" else 2
+        assert ds.y.dtype == np.int32 and not ds.is_regression
+        assert ds.n_classes == k and len(ds.class_names) == k
+        assert sorted(np.unique(ds.y)) == list(range(k))
+        assert np.bincount(ds.y).min() >= 301 // k - 1  # balanced
 
     data.toy.load_toy.cache_clear()  # regenerate for real: the world must not depend on anything else
     again = load_dataset(name, n_samples=301, noise=0.2)
@@ -91,7 +99,7 @@ def test_toy_shape_classes_and_determinism(name: str) -> None:
     np.testing.assert_array_equal(again.y, ds.y)
 
 
-@pytest.mark.parametrize("name", TOY_DATASETS)
+@pytest.mark.parametrize("name", CLASS_TOYS)
 def test_toy_noise_is_coordinate_jitter(name: str) -> None:
     clean = load_dataset(name, n_samples=400, noise=0.0)
     small = load_dataset(name, n_samples=400, noise=0.1)
@@ -101,6 +109,20 @@ def test_toy_noise_is_coordinate_jitter(name: str) -> None:
     jitter_large = np.std(large.x - clean.x)
     assert 0 < jitter_small < jitter_large
     assert jitter_large == pytest.approx(4 * jitter_small, rel=0.05)  # std scales with noise
+
+
+def test_bumps_noise_is_target_noise_around_a_fixed_smooth_surface() -> None:
+    clean = load_dataset("bumps", n_samples=400, noise=0.0)
+    noisy = load_dataset("bumps", n_samples=400, noise=0.3)
+    np.testing.assert_array_equal(noisy.x, clean.x)  # noise moves targets, not points
+    np.testing.assert_allclose(clean.y, data.toy.bumps_target(clean.x), rtol=1e-5, atol=1e-6)
+    assert np.std(noisy.y - clean.y) == pytest.approx(0.3, rel=0.15)
+    g = np.linspace(-data.toy.BUMPS_RANGE, data.toy.BUMPS_RANGE, 101)
+    surface = data.toy.bumps_target(np.stack(np.meshgrid(g, g), -1))
+    assert abs(surface.mean()) < 0.05 and surface.std() == pytest.approx(1.0, rel=0.05)  # scaled to SD 1
+    assert surface.max() > 1 and surface.min() < -1  # hills and valleys, not a plane
+    step = g[1] - g[0]
+    assert np.abs(np.diff(surface, axis=0)).max() < 10 * step  # smooth: no jumps between neighbours
 
 
 def test_moons_without_noise_lie_on_unit_half_circles() -> None:

@@ -82,6 +82,19 @@ def test_cosine_matches_keras_cosine_decay():
     np.testing.assert_allclose(lr, [float(decay(s)) for s in range(40)], rtol=1e-5, atol=1e-7)
 
 
+def test_exponential_matches_keras_exponential_decay_with_a_half_life():
+    e = Experiment(lr_schedule="exponential", learning_rate=0.1, epochs=6, lr_half_life=2.0)
+    lr, mom = schedule(e, steps_per_epoch=10)
+    decay = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=20, decay_rate=0.5)
+    np.testing.assert_allclose(lr, [float(decay(s)) for s in range(60)], rtol=1e-5, atol=1e-8)
+    assert (lr[0], lr[20], lr[40]) == pytest.approx((0.1, 0.05, 0.025))  # halves every 2 epochs
+    assert (mom == e.momentum).all()
+    faster, _ = schedule(
+        Experiment(lr_schedule="exponential", learning_rate=0.1, epochs=6, lr_half_life=1.0), 10
+    )
+    assert faster[0] == lr[0] and (faster[1:] < lr[1:]).all()
+
+
 def test_step_decay_one_cycle_and_cyclic_shapes():
     lr, mom = schedule(Experiment(lr_schedule="step", learning_rate=1.0, epochs=4), 10)
     assert (lr[0], lr[20], lr[30]) == pytest.approx((1.0, 0.1, 0.01))
