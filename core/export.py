@@ -83,6 +83,8 @@ def imports_for(body: str) -> str:
         third.append("import numpy as np")
     if "pd." in body:
         third.append("import pandas as pd")
+    if "tf." in body:
+        third.append("import tensorflow as tf")
     if "layers." in body:
         third.append("from keras import layers")
     sk_data = sorted(
@@ -267,10 +269,18 @@ def _label_noise(r: Experiment, regression: bool) -> list[str]:
 
 
 def model_blocks(
-    r: Experiment, regression: bool, features: str = "x_train.shape[1]", initializer: bool = True
+    r: Experiment,
+    regression: bool,
+    features: str = "x_train.shape[1]",
+    initializer: bool = True,
+    dropout: str | None = None,
 ) -> list[str]:
-    """The network as Keras layers (a `dense` helper first when the layers need arguments);
-    `initializer=False` leaves out the initializer, for a script that loads its initial weights."""
+    """The network as Keras layers (a `dense` helper first when the layers need arguments).
+
+    For a script that replays a run: `initializer=False` leaves out the initializer (it loads its
+    initial weights), and `dropout` is the expression of its own dropout layer, which may read
+    the hidden layer's index `i` (0-based).
+    """
     dense_kwargs = _dense_kwargs(r, initializer)
     gets = "initializer and penalty" if initializer else "penalty"
     blocks: list[str] = []
@@ -292,12 +302,17 @@ def model_blocks(
         lines.append(
             '# "leaky_relu" is keras.activations.leaky_relu, negative slope 0.2 (LeakyReLU() has 0.3).'
         )
-    hidden = _hidden_layer(r, dense, act)
+    hidden = _hidden_layer(r, dense, act, dropout)
+    i = "i" if dropout and r.dropout > 0 else "_"  # the layer index, when the dropout reads it
     outputs = "1" if regression else "n_classes"
     out_note = "  # one linear output: regression" if regression else "  # logits: the loss applies softmax"
     if r.residual:
+        indexed = i == "i"
+        call = "hidden(h, i)" if indexed else "hidden(h)"
+        first = "h = hidden(inputs, 0)" if indexed else "h = hidden(inputs)"
+        rest = f"range(1, {r.depth})" if indexed else f"range({r.depth - 1})"
         block = [
-            "def hidden(h):",
+            f"def {call}:",
             f'    """One hidden layer: {" -> ".join(step for step, _ in hidden)}."""',
             *(f"    h = {code}(h)" for _, code in hidden),
             "    return h",
@@ -305,16 +320,16 @@ def model_blocks(
         blocks.append("\n".join(block))
         lines += [
             f"inputs = keras.Input(shape=({features},))",
-            "h = hidden(inputs)",
-            f"for _ in range({r.depth - 1}):  # hidden layers 2..{r.depth} add their input back: h + hidden(h)",
-            "    h = layers.Add()([h, hidden(h)])",
+            first,
+            f"for {i} in {rest}:  # hidden layers 2..{r.depth} add their input back: h + hidden(h)",
+            f"    h = layers.Add()([h, {call}])",
             f"outputs = {dense}({outputs})(h){out_note}",
             "model = keras.Model(inputs, outputs)",
         ]
     else:
         lines += [
             f"model = keras.Sequential([keras.Input(shape=({features},))])",
-            f"for _ in range({r.depth}):  # hidden layers of width {r.width}",
+            f"for {i} in range({r.depth}):  # hidden layers of width {r.width}",
             *(f"    model.add({code})" for _, code in hidden),
             f"model.add({dense}({outputs})){out_note}",
         ]
@@ -322,7 +337,7 @@ def model_blocks(
     return [*blocks, "\n".join(lines)]
 
 
-def _hidden_layer(r: Experiment, dense: str, act: str | None) -> list[tuple[str, str]]:
+def _hidden_layer(r: Experiment, dense: str, act: str | None, dropout: str | None) -> list[tuple[str, str]]:
     """(description, layer expression) of one hidden layer, in the explorer's order:
     Dense -> [BN] -> activation -> [BN] -> [Dropout]."""
     steps: list[tuple[str, str]] = []
@@ -338,7 +353,7 @@ def _hidden_layer(r: Experiment, dense: str, act: str | None) -> list[tuple[str,
         if r.batch_norm == "after":
             steps.append(("BatchNormalization", "layers.BatchNormalization()"))
     if r.dropout > 0:
-        steps.append(("Dropout", f"layers.Dropout({lit(r.dropout)})"))
+        steps.append(("Dropout", dropout or f"layers.Dropout({lit(r.dropout)})"))
     return steps
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.constants import BUNDLED_DATASETS, DOWNLOADED_DATASETS, TOY_DATASETS
+from core.constants import BUNDLED_DATASETS, CSV_PREFIX, DOWNLOADED_DATASETS, TOY_DATASETS
 from core.data import load_for, make_split, noisy_labels
 from core.export import imports_for, join_blocks, model_blocks, pool_lines
 from core.export_optimizer import lit, optimizer_blocks
@@ -36,6 +36,7 @@ __all__ = ["exact_script", "exact_unavailable", "exact_zip", "run_file", "run_fi
 # scikit-learn and Keras files in their own order); bumps has no generator in the script yet.
 EXACT_DATASETS = (*(d for d in TOY_DATASETS if d != "bumps"), *BUNDLED_DATASETS, *DOWNLOADED_DATASETS)
 _COMMENT_WIDTH = 96
+_RUN_DROPOUT = "RunDropout(dropout, i)"  # the replay's dropout layer (see _dropout_blocks)
 PREDICT_BATCH = 1024  # rows per forward pass when measuring: any size gives the same numbers
 
 
@@ -53,11 +54,10 @@ def exact_unavailable(e: Experiment) -> str | None:
     fam = family(r)
     if fam != "stacked":
         return f"the {fam} family trains with its own procedure; the exact export covers the plain MLP"
+    if r.dataset.startswith(CSV_PREFIX):
+        return "an upload is parsed by the explorer, the script would read your CSV itself: rows may differ"
     if r.dataset not in EXACT_DATASETS:
-        return (
-            f"the script cannot load {r.dataset} row for row as the explorer does "
-            "(an upload is parsed by the explorer; the script would read your CSV itself)"
-        )
+        return f"the script has no generator for {r.dataset} yet"
     if r.input_transform != "none" or r.scaling != "standard":
         return "the script standardizes inputs with the training rows' mean and std only"
     return None
@@ -82,7 +82,8 @@ def exact_script(e: Experiment) -> str:
         _settings(r),
         pool_lines(r, regression=False, unknown_task=False),
         _run_data(r),
-        *model_blocks(r, regression=False, features="x.shape[1]", initializer=False),
+        *_dropout_blocks(r),
+        *model_blocks(r, regression=False, features="x.shape[1]", initializer=False, dropout=_RUN_DROPOUT),
         _load_weights(),
         *optimizer_blocks(r, steps_line=None),
         _compile(),
@@ -130,11 +131,6 @@ def exact_zip(e: Experiment) -> bytes:
 def _not_reproduced(r: Experiment) -> list[str]:
     """What the script still does differently from the explorer, said rather than hidden."""
     gaps = []
-    if r.dropout > 0:
-        gaps.append(
-            "dropout masks: Keras' Dropout draws its own, the explorer hashes (seed, step, layer);"
-            " the curves agree in expectation, not step for step."
-        )
     if r.lr_schedule == "one_cycle" and r.momentum > 0:
         high, low = ONE_CYCLE_MOMENTUM
         gaps.append(
@@ -159,6 +155,8 @@ def _header(r: Experiment) -> str:
         " are Keras', which the explorer copies, so each epoch's losses match the explorer's"
         " epochs table to float32 rounding (its own Keras parity tests allow 0.2%)."
     )
+    if r.dropout > 0:
+        about += " Dropout drops the units the explorer dropped at each step (RunDropout), not Keras' draws."
     gaps = _not_reproduced(r)
     lines = [
         "# One run of the hyperparameter what-if explorer, replayed exactly with plain Keras 3.",
@@ -186,6 +184,11 @@ def _settings(r: Experiment) -> str:
             f"seed = {r.seed}  # drew the initial weights in RUN_FILE and draws the batch order below",
             f"batch_size = {r.batch_size}",
             f"epochs = {r.epochs}",
+            *(
+                [f"dropout = {lit(r.dropout)}  # with the explorer's masks: see RunDropout"]
+                if r.dropout > 0
+                else []
+            ),
             f'RUN_FILE = "whatif-{r.key}.npz"',
             f"ORDER_SALT = {draws.ORDER_SALT}  # the explorer's fixed salt for the batch-order stream",
         ]
@@ -214,6 +217,46 @@ def _run_data(r: Experiment) -> str:
         "steps_per_epoch = len(train_idx) // batch_size  # whole batches only (see the header)",
     ]
     return "\n".join(lines)
+
+
+def _dropout_blocks(r: Experiment) -> list[str]:
+    """The explorer's dropout: the same units dropped at the same step (Keras' Dropout would draw
+    its own masks). A copy of core.training.model.uniform_hash, one member at a time."""
+    if r.dropout <= 0:
+        return []
+    uniform = [
+        "def dropout_uniform(counter, rows, cols):",
+        '    """A uniform number in [0, 1) per unit of a batch, hashed from (seed, counter, position):',
+        '    the explorer\'s dropout stream, so the same units are dropped at the same step."""',
+        "    u32 = tf.uint32",
+        "    pos = tf.cast(tf.range(rows * cols), u32)",
+        "    x = tf.constant(seed, u32) * tf.constant(0x9E3779B1, u32)",
+        "    x = x ^ (counter * tf.constant(0x85EBCA77, u32)) ^ (pos * tf.constant(0xC2B2AE3D, u32))",
+        '    for mult in (0x7FEB352D, 0x846CA68B):  # the "lowbias32" finalizer',
+        "        x = x ^ tf.bitwise.right_shift(x, tf.constant(16, u32))",
+        "        x = x * tf.constant(mult, u32)",
+        "    x = x ^ tf.bitwise.right_shift(x, tf.constant(16, u32))",
+        "    u = tf.cast(tf.bitwise.right_shift(x, tf.constant(8, u32)), tf.float32) / 2**24",
+        "    return tf.reshape(u, (rows, cols))",
+    ]
+    layer = [
+        "class RunDropout(layers.Layer):",
+        '    """Dropout with the explorer\'s masks for hidden layer i: a unit is kept where its',
+        '    number is >= rate (and scaled by 1 / (1 - rate)), as in the explorer."""',
+        "",
+        "    def __init__(self, rate, i):",
+        "        super().__init__()",
+        '        self.rate, self.i = tf.constant(rate, "float32"), i',
+        "",
+        "    def call(self, a, training=False):",
+        "        if not training:",
+        "            return a",
+        f"        # the step being taken (the optimizer's update count) x {r.depth} hidden layers + this one",
+        f"        counter = tf.cast(optimizer.iterations * {r.depth} + self.i, tf.uint32)",
+        "        u = dropout_uniform(counter, tf.shape(a)[0], tf.shape(a)[1])",
+        "        return tf.where(u >= self.rate, a / (1.0 - self.rate), 0.0)",
+    ]
+    return ["\n".join(uniform), "\n".join(layer)]
 
 
 def _load_weights() -> str:

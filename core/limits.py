@@ -33,6 +33,10 @@ STEP_RECORD_FIELDS = 5  # loss, grad_norm, update_norm, clipped, alive (+ one pe
 # on a 2-core CPU as the RSS rise of a training minus its arrays: 40 MB (2 features, width 16)
 # to 150 MB (1,000 features, width 1,024), so the larger figure.
 RUNTIME_OVERHEAD_MB = 150
+# A recurrent step keeps an LSTM's 4 gate pre-activations, its cell and hidden state (an RNN fewer);
+# sequences are flattened to [N, seq_len x 2] (core.data.sequences: value and marker per step).
+RECURRENT_STEP_TENSORS = 6
+SEQUENCE_FEATURES_PER_STEP = 2
 DOWNLOADED_SHAPE = (70_000, 784, 10)  # MNIST and Fashion-MNIST: rows, features, classes
 UNKNOWN_SHAPE = DOWNLOADED_SHAPE  # a dataset we cannot look at cheaply: assume the largest known
 
@@ -48,7 +52,13 @@ def data_shape(e: Experiment) -> tuple[int, int, int]:
     """(pool rows, features, outputs) of the experiment's data, found cheaply: toy and bundled
     data from core.data's memoized pool, an upload from its stored meta (never its arrays), the
     downloaded sets from their known shape (validating a spec must not start a download)."""
-    from core.constants import BUNDLED_DATASETS, CSV_PREFIX, DOWNLOADED_DATASETS, TOY_DATASETS
+    from core.constants import (
+        BUNDLED_DATASETS,
+        CSV_PREFIX,
+        DOWNLOADED_DATASETS,
+        SEQUENCE_DATASETS,
+        TOY_DATASETS,
+    )
 
     if e.dataset in DOWNLOADED_DATASETS:
         return DOWNLOADED_SHAPE
@@ -59,7 +69,7 @@ def data_shape(e: Experiment) -> tuple[int, int, int]:
         if meta is None:  # not stored here: training will say so; nothing is allocated
             return UNKNOWN_SHAPE
         return int(meta["rows"]), len(meta["feature_names"]), max(1, int(meta["n_classes"]))
-    if e.dataset in TOY_DATASETS or e.dataset in BUNDLED_DATASETS:
+    if e.dataset in TOY_DATASETS or e.dataset in BUNDLED_DATASETS or e.dataset in SEQUENCE_DATASETS:
         from core.data import load_for
 
         ds = load_for(e)
@@ -85,6 +95,9 @@ def group_memory_mb(group: list[Experiment], shape: tuple[int, int, int]) -> flo
     weights = WEIGHT_COPIES * k * params
     inputs = INPUT_COPIES * k * (batch + chunk) * n_features
     acts = ACTIVATION_COPIES * k * (batch + chunk) * e.width * (e.depth + 1)
+    if e.model != "mlp":  # backprop through time keeps every step's gates and states of a batch
+        seq_len = n_features // SEQUENCE_FEATURES_PER_STEP
+        acts = ACTIVATION_COPIES * k * (batch * seq_len + chunk) * e.width * RECURRENT_STEP_TENSORS
     pool = POOL_COPIES * rows * n_features
     records = (n_train // batch) * k * (STEP_RECORD_FIELDS + e.depth + 1)
     return RUNTIME_OVERHEAD_MB + FLOAT_BYTES * (weights + inputs + acts + pool + records) / 2**20

@@ -9,11 +9,14 @@ Frames of one run (identity columns are added by ComparisonResult.frame):
 - layers:     step, epoch, layer, layer_name, grad_norm            (kernel gradient per layer)
 - weights:    epoch, layer, layer_name, weight_norm, sparsity, weight_max_abs
 - histograms: layer, layer_name, bin_start, bin_end, count         (kernels after training)
-- boundary:   x0, x1, prob, predicted   (2-D datasets only: class-1 / top-class probability)
+- boundary:   x0, x1, prob, predicted   (2-D datasets only: class-1 / top-class probability;
+              for 2-D regression (bumps): x0, x1, value, the fitted value on the grid)
 - probes:     layer (0 = input), layer_name, stage (untrained/trained), accuracy  (probes=True:
               validation accuracy of a linear probe on that layer's activations; core.training.probes)
 - nets:       net, seed, train_loss, val_loss, train_accuracy, val_accuracy  (ensemble > 1: each
               averaged net's own final scores; core.training.ensemble)
+- timesteps:  epoch, t, grad_norm  (model rnn/lstm: ||dL/dh_t|| at time step t (0-based), mean
+              over the epoch's steps; core.training.recurrent)
 Train metrics are measured in inference mode on the training split at the end of each epoch,
 so that val_loss - train_loss is an honest generalization gap (no dropout noise, no running mean).
 Rows stop at the step/epoch where a run diverged.
@@ -38,7 +41,7 @@ from core.data import DataUnavailable, load_dataset
 from core.spec import Experiment, variant_label
 from core.variants import RunPlan, VariantSet
 
-FRAMES = ("epochs", "steps", "layers", "weights", "histograms", "boundary", "probes", "nets")
+FRAMES = ("epochs", "steps", "layers", "weights", "histograms", "boundary", "probes", "nets", "timesteps")
 IDENTITY = ("key", "variant", "seed")
 
 

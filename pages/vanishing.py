@@ -11,6 +11,7 @@ from ui.run import auto
 from ui.sections.ensembles import ensembles_section
 from ui.sections.inputs import depth_slider
 from ui.sections.level_by_level import level_by_level_section
+from ui.sections.recurrent import recurrent_section
 from ui.sections.vanishing import vanishing_panel
 from ui.state import page
 
@@ -65,6 +66,7 @@ if result is not None:
     )
     panels.standard(result, "vanishing")
 
+recurrent_section()
 level_by_level_section(comparison.baseline.dataset)
 ensembles_section(comparison.baseline.dataset)
 

@@ -180,7 +180,8 @@ def _form(key: str, knobs: tuple[str, ...]) -> bool:
 
 def tune_keys(key: str) -> tuple[str, str, str]:
     """Session keys of the tuning switch (read by ui.sections.tuning): the switch, the typed
-    grid, and whether this script run's Run click came with the switch on."""
+    grid, and "Run was pressed with the switch on" (pending until the section, drawn once the main
+    comparison is shown, takes it: the main runs may train in the background first)."""
     return f"{key}.tune", f"{key}.tune_grid", f"{key}.tune_go"
 
 
@@ -228,8 +229,8 @@ def comparison_builder(key: str, preset: Preset, knobs: tuple[str, ...] = ()) ->
         _seed_widgets(key, current)
     usable = _dataset_picker(key)
     clicked = _form(key, knobs)
-    on, _, go = tune_keys(key)
-    st.session_state[go] = bool(clicked and st.session_state.get(on))
+    on, _, go = tune_keys(key)  # a Run with the switch on stays pending until the tuning section
+    st.session_state[go] = bool((clicked or st.session_state.get(go)) and st.session_state.get(on))
     if not usable:
         if clicked:
             st.error("Not run: the uploaded CSV is not usable yet (see above).")

@@ -209,7 +209,11 @@ def snippet_panel(e: Experiment, key: str) -> None:
     """One run as Keras code: the exact replay (a script plus its run file, zipped) by default,
     the plain script as the alternative; a run that cannot be replayed exactly says why."""
     kind = st.radio(
-        "Keras code", list(SNIPPET_KINDS), format_func=SNIPPET_KINDS.get, horizontal=True, key=f"{key}.kind"
+        "Keras code",
+        list(SNIPPET_KINDS),
+        format_func=SNIPPET_KINDS.get,
+        horizontal=True,
+        key=f"{key}.snippet_kind",
     )
     unavailable = exact_unavailable(e) if kind == "exact" else None
     if kind == "exact" and unavailable is None:

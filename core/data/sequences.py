@@ -57,7 +57,9 @@ def load_sequences(name: str, n_samples: int, seq_len: int) -> Dataset:
     if name not in SEQUENCE_TASKS:
         raise ValueError(f"unknown sequence task {name!r}; tasks are: {', '.join(SEQUENCE_TASKS)}")
     if n_samples < 2 or seq_len < 2:
-        raise ValueError(f"the adding problem needs at least 2 sequences of 2 steps, not {n_samples}x{seq_len}")
+        raise ValueError(
+            f"the adding problem needs at least 2 sequences of 2 steps, not {n_samples}x{seq_len}"
+        )
     x, y = _adding(n_samples, seq_len, np.random.default_rng([SEQUENCE_SEED, seq_len]))
     names = tuple(f"{kind}_{t}" for t in range(seq_len) for kind in ("value", "marker"))
     return freeze(Dataset(name=name, x=x, y=y, n_classes=0, feature_names=names, class_names=()))

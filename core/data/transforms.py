@@ -38,6 +38,9 @@ OUTLIER_SD = 10.0  # ... pushed 10 SD out (either side): far beyond anything a G
 QUANTILES_MAX = 1000  # scikit-learn's default n_quantiles (capped by the training rows)
 QUANTILE_SEED = 0  # QuantileTransformer subsamples above 10k rows: fixed, so results are deterministic
 TINY = 1e-12  # a spread below this is a constant feature: it is scaled by 1 (no divide by zero)
+# A quantile map is not affine, so the trainer holds one scaled copy of the pool per distinct
+# training split: 250M float32 = 1 GB, the most a group may spend on them (one MNIST copy is 55M).
+MAX_COPY_FLOATS = 250_000_000
 
 
 def _pool_z(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,3 +150,13 @@ def fit_scalers(ds: Dataset, splits: list[Split], kind: str) -> list[Scaler]:
             fitted[token] = fit_scaler(ds, s, kind)
         out.append(fitted[token])
     return out
+
+
+def check_copies(n_copies: int, ds: Dataset) -> None:
+    """Refuse a quantile-scaled group whose per-split copies of the pool would not fit."""
+    floats = n_copies * len(ds) * ds.n_features
+    if floats > MAX_COPY_FLOATS:
+        raise ValueError(
+            f"quantile scaling needs one scaled copy of {ds.name} per train/validation split: {n_copies} "
+            f"copies are about {4 * floats / 1e9:.1f} GB; fix the split (split_seed >= 0) so seeds share one"
+        )

@@ -38,7 +38,7 @@ import pandas as pd
 
 from core.constants import EVAL_CHUNK
 from core.data import Dataset, Split, make_split, noisy_labels
-from core.data.transforms import Scaler, fit_scalers, transformed
+from core.data.transforms import Scaler, check_copies, fit_scalers, transformed
 from core.results import RunResult
 from core.spec import Experiment
 from core.training import draws, optim, records
@@ -137,6 +137,7 @@ class GroupTrainer:
         if all(s.affine for s in stacked):
             return np.zeros(len(stacked), np.int32), []
         distinct = list({id(s): s for s in stacked}.values())
+        check_copies(len(distinct), self.ds)
         slots = [next(j for j, d in enumerate(distinct) if d is s) for s in stacked]
         return np.array(slots, np.int32) * len(self.ds), distinct
 

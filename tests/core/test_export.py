@@ -99,7 +99,7 @@ CASES: dict[str, dict] = {
 # Exact replays (core.export_exact), few epochs each. Both drop a partial batch every epoch (the
 # rows the explorer skips), and between them they cover what a replay must get right: BN moving
 # averages, penalty and decay, schedules over whole batches only, the train-metric subset, the
-# run's noisy labels, residual connections and clipping.
+# run's noisy labels, residual connections, clipping and the run's own dropout masks.
 EXACT_CASES: dict[str, dict] = {
     # 1500 digits -> 1200 training rows = 37 batches of 32 + 16 skipped; train metrics on 1024 rows
     "exact_adam_bn_step": {
@@ -126,6 +126,7 @@ EXACT_CASES: dict[str, dict] = {
         "label_noise": 0.2,
         "lr_schedule": "cosine",
         "clipnorm": 1.0,
+        "dropout": 0.2,  # the explorer's masks, step for step
     },
 }
 EPOCH_LINE = re.compile(r"epoch=(\d+) train_loss=(\S+) val_loss=(\S+) val_accuracy=(\S+)")
@@ -486,7 +487,8 @@ def test_exact_header_is_honest():
     assert "partial batch" in header and "len(train_idx) % batch_size" in header
     assert "Not reproduced" not in header
     dropout = exact_script(dataclasses.replace(BASE, dropout=0.3))
-    assert "Not reproduced: dropout masks" in dropout
+    assert "RunDropout(dropout, i)" in dropout and "Not reproduced" not in dropout
+    assert "layers.Dropout(" not in dropout  # Keras' own masks would not be the run's
     assert "momentum cycle" in exact_script(dataclasses.replace(BASE, lr_schedule="one_cycle"))
     for changes, why in (
         ({"ensemble": 3}, "ensemble family"),

@@ -197,3 +197,14 @@ def test_a_variant_without_halves_is_picked_on_the_whole_split_and_says_so(tuned
     cells = [t for t in again.table if t["variant"] == label and t["select_val_loss"] is not None]
     assert row["tuned_learning_rate"] == min(cells, key=lambda t: t["select_val_loss"])["learning_rate"]
     assert other["held_out"] and other == next(r for r in tuned.rows if r["label"] == other["label"])
+
+
+def test_range_test_grid_is_centred_on_the_range_tests_suggestion():
+    from core.lr_range import run_lr_range
+    from core.measures import round_lr
+    from core.tuning import GRID_DIGITS, RANGE_SUGGESTION, range_test_grid
+
+    steps = 40  # a short sweep: the grid's construction, not the suggestion's quality, is tested
+    grid = range_test_grid(TINY, num_iter=steps)
+    suggestion = run_lr_range([TINY], num_iter=steps)[0].result.suggestions[RANGE_SUGGESTION]
+    assert len(grid) == 5 and grid[2] == round_lr(suggestion, GRID_DIGITS)  # deterministic sweep

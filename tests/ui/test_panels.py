@@ -38,10 +38,10 @@ def test_snippet_panel_offers_the_exact_replay_with_its_run_file() -> None:
     assert not at.exception, at.exception
     assert 'RUN_FILE = "whatif-' in at.code[0].value
     assert [b.proto.label for b in at.get("download_button")] == ["Script + run file (zip)"]
-    at.radio(key="t.kind").set_value("close").run()
+    at.radio(key="t.snippet_kind").set_value("close").run()
     assert "keras.utils.set_random_seed(seed)" in at.code[0].value and not at.get("download_button")
     at.session_state["knobs"] = {"dataset": "csv:0123456789ab", "epochs": 1}
-    at.radio(key="t.kind").set_value("exact").run()
+    at.radio(key="t.snippet_kind").set_value("exact").run()
     assert not at.exception, at.exception
     assert any("No exact replay for this run" in c.value for c in at.caption)
     assert "RUN_FILE" not in at.code[0].value and not at.get("download_button")

@@ -75,6 +75,9 @@ def _diverged_marks(
     return pd.DataFrame(rows, columns=["key", "variant", "seed", "x", "y", "note"])
 
 
+SMALL_POINT = alt.OverlayMarkDef(size=12)  # a dot per epoch: a run with one finite epoch still shows
+
+
 def _mark_layers(
     marks: pd.DataFrame, x_title: str, y_title: str, log_y: bool, dom: list[str], param: Any
 ) -> list:
@@ -165,7 +168,7 @@ def curves(
         tooltip=tooltip,
     )
     line = (
-        encoded.mark_line()
+        encoded.mark_line(point=SMALL_POINT)
         .encode(
             y=alt.Y("mean:Q", scale=base.y_scale(log_y), axis=base.y_axis(log_y), title=metric),
             opacity=base.fade(p),
@@ -174,7 +177,9 @@ def curves(
         .add_params(p)
     )
     marks = _diverged_marks(raw, df, metric, x, summary)
-    return alt.layer(area, line, *_mark_layers(marks, x, metric, log_y, dom, p))
+    # ✕ marks under the lines: a run that blew up early is a short line, and several seeds' ✕ on
+    # top of it hid it (the exploding page's baseline); small points keep a one-epoch line visible.
+    return alt.layer(area, *_mark_layers(marks, x, metric, log_y, dom, p), line)
 
 
 @base.memoized
@@ -212,7 +217,7 @@ def train_val_curves(
     dom, p = base.domain(raw, variant_order), base.pick()
     line = (
         alt.Chart(stats)
-        .mark_line()
+        .mark_line(point=SMALL_POINT)
         .encode(
             x=alt.X("x:Q", title="epoch", axis=base.x_axis("epoch")),
             y=alt.Y("mean:Q", scale=base.y_scale(log_y), axis=base.y_axis(log_y), title=metric),
@@ -234,7 +239,7 @@ def train_val_curves(
     )
     val = f"val_{metric}" if f"val_{metric}" in present else present[0]
     marks = _diverged_marks(raw, base.finite(raw, [val, "epoch"]), val, "epoch", summary)
-    return alt.layer(line, *_mark_layers(marks, "epoch", metric, log_y, dom, p))
+    return alt.layer(*_mark_layers(marks, "epoch", metric, log_y, dom, p), line)
 
 
 @base.memoized

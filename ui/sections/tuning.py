@@ -66,7 +66,7 @@ def tuning_section(result: ComparisonResult, key: str) -> None:
     on, _, go_key = tune_keys(key)
     if not st.session_state.get(on):
         return
-    go = bool(st.session_state.get(go_key))
+    go = bool(st.session_state.pop(go_key, False))  # the builder's pending Run, taken once
     st.subheader("Every variant at its own best learning rate")
     st.markdown(
         "At one fixed learning rate a comparison partly measures which variant that rate suits. Here "

@@ -101,3 +101,11 @@ def test_unknown_kinds_are_refused(digits) -> None:
         transformed(digits, "square")
     with pytest.raises(ValueError, match="scaling"):
         fit_scaler(digits, make_split(digits, 300, 0.2, seed=0), "minmax")
+
+
+def test_too_many_quantile_copies_are_refused_with_the_way_out(digits) -> None:
+    from core.data import transforms
+
+    transforms.check_copies(8, digits)  # digits: 8 copies are ~3.7 MB
+    with pytest.raises(ValueError, match="split_seed"):
+        transforms.check_copies(transforms.MAX_COPY_FLOATS // (len(digits) * digits.n_features) + 1, digits)

@@ -23,7 +23,10 @@ def test_a_layer_that_copies_its_input_probes_exactly_like_the_input() -> None:
     fitter = km.fitter_for(shape, e, data.regression)
     eye = np.eye(64, dtype=np.float32)
     fitter.load(
-        km.interleave(shape, [eye, np.zeros((64, 10), np.float32)], [np.zeros(64, np.float32)] * 2), e
+        km.interleave(
+            shape, [eye, np.zeros((64, 10), np.float32)], [np.zeros(64, np.float32), np.zeros(10, np.float32)]
+        ),
+        e,
     )
     rows = probes.probe_rows(fitter.model, shape, data, "untrained")
     assert rows[0]["accuracy"] == rows[1]["accuracy"] > 0.5

@@ -23,10 +23,13 @@ from ui.charts import (
 # -- training curves ---------------------------------------------------------------------------
 def test_curves_band_line_pick_and_diverged_markers(epochs: pd.DataFrame, summary: pd.DataFrame) -> None:
     spec = vega.spec_of(curves(epochs, summary=summary, variant_order=VARIANTS))
-    assert vega.marks(spec)[:2] == ["area", "line"]
+    marks = vega.marks(spec)
+    assert marks[0] == "area" and marks[-1] == "line"  # the line on top: ✕ marks never hide it
+    assert set(marks[1:-1]) <= {"text"}
     vega.assert_pick(spec)
     vega.assert_small_and_finite(spec)
-    area, line = list(vega.units(spec))[:2]
+    units = list(vega.units(spec))
+    area, line = units[0], units[-1]
     assert area["encoding"]["y2"]["field"] == "hi" and line["encoding"]["y"]["field"] == "mean"
     assert line["encoding"]["color"]["scale"]["domain"] == VARIANTS
     rows = vega.rows_of(spec, line)
@@ -68,7 +71,7 @@ def test_curves_infers_divergence_without_summary_and_log_std_band(epochs: pd.Da
         if "field" in u["encoding"]["y"]
     } == {"log"}
     assert DIVERGED in json.dumps(spec)
-    line = list(vega.units(spec))[1]
+    line = list(vega.units(spec))[-1]
     assert all(r["lo"] > 0 for r in vega.rows_of(spec, line))
     with pytest.raises(ValueError, match="band"):
         curves(epochs, band="iqr")
@@ -79,10 +82,10 @@ def test_curves_over_seconds_and_steps(
 ) -> None:
     per_epoch = epochs.assign(seconds=0.5)  # per-epoch durations are accumulated
     spec = vega.spec_of(curves(per_epoch, x="seconds", variant_order=VARIANTS))
-    rows = vega.rows_of(spec, list(vega.units(spec))[1])
+    rows = vega.rows_of(spec, list(vega.units(spec))[-1])
     assert max(r["x"] for r in rows) == pytest.approx(0.5 * EPOCHS)
     spec = vega.spec_of(curves(steps, metric="loss", x="step", summary=summary))
-    assert list(vega.units(spec))[1]["encoding"]["x"]["title"] == "step"
+    assert list(vega.units(spec))[-1]["encoding"]["x"]["title"] == "step"
     vega.assert_small_and_finite(spec)
 
 
@@ -94,7 +97,7 @@ def test_curves_bins_long_step_frames_under_the_row_limit() -> None:
     )  # fmt: skip
     spec = vega.spec_of(curves(big, metric="loss", x="step"))
     vega.assert_small_and_finite(spec)
-    assert 1000 < len(vega.rows_of(spec, list(vega.units(spec))[1])) <= 2400
+    assert 1000 < len(vega.rows_of(spec, list(vega.units(spec))[-1])) <= 2400
 
 
 def test_regression_accuracy_and_empty_frames_say_so(epochs: pd.DataFrame, summary: pd.DataFrame) -> None:
