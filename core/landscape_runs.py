@@ -25,7 +25,8 @@ class NoWeights(ValueError):
 
 
 def missing_weights(result: ComparisonResult) -> list[RunResult]:
-    return [run for run in result.runs if weights_of(run) is None and not run.diverged]
+    """Runs that hold no weights and no reference to stored ones (no blob is read)."""
+    return [run for run in result.runs if run.weights is None and not run.diverged]
 
 
 def with_weights(result: ComparisonResult, store: RunStore | None) -> ComparisonResult:

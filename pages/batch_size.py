@@ -16,6 +16,7 @@ from ui import charts, claims_block, panels
 from ui.builder import Preset, comparison_builder
 from ui.cache import memoized
 from ui.run import auto, groups
+from ui.sections.landscape import landscape_section
 from ui.state import page
 
 page("Batch size", "📦")
@@ -112,4 +113,5 @@ if result is not None:
     panels.export_panel(result, "batch_size")
     panels.share_panel("batch_size")
 
+landscape_section(comparison.baseline)
 claims_block.show("batch_size", comparison.baseline.dataset)
