@@ -62,6 +62,17 @@ def short(label: str) -> str:
     return re.sub(r"\s*,\s*", SEPARATOR, text) if text != label else text
 
 
+def full(label: str) -> str:
+    """The long form of a short label, for tooltips: "lr 0.01 · mom 0.9" ->
+    "learning_rate=0.01, momentum=0.9". Parts that are not "abbr value" stay as they are."""
+    parts = str(label).split(SEPARATOR)
+    out = []
+    for part in parts:
+        word, _, value = part.partition(" ")
+        out.append(f"{FULL_NAMES[word]}={value}" if word in FULL_NAMES and value else part)
+    return ", ".join(out) if len(parts) > 1 or out != parts else str(label)
+
+
 def legend_key(labels: Iterable[str]) -> str:
     """ "lr = learning_rate · mom = momentum" for the abbreviations that appear in `labels`, or ""."""
     used = []

@@ -40,7 +40,11 @@ def chart(c: charts.Chart, key: str | None = None) -> None:
     validated by tests/ui/charts, so the page skips it: the drawn copy's to_dict does not validate.
     """
     fitted = charts.fit_labels(c)
-    object.__setattr__(fitted, "to_dict", functools.partial(fitted.to_dict, validate=False))
+    to_dict = functools.partial(fitted.to_dict, validate=False)
+    if charts.with_full_names(fitted):  # tooltips also give each short variant label in full
+        object.__setattr__(fitted, "to_dict", lambda *a, **kw: charts.add_full_tips(to_dict(*a, **kw)))
+    else:
+        object.__setattr__(fitted, "to_dict", to_dict)
     st.altair_chart(fitted, width="stretch", key=key)
 
 

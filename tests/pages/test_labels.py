@@ -108,6 +108,10 @@ def test_default_charts_draw_and_no_label_is_cut(app_test, page: str) -> None:
     assert any(data for _, data in charts), "the charts' data was not read"
     problems = [p for spec, data in charts for p in cut_labels(spec, data)]
     assert not problems, problems
+    with_full = [spec for spec, data in charts if any("variant_full" in row for row in data)]
+    assert all("variant, in full" in json.dumps(spec) for spec in with_full)  # the hover says it
+    if page == "learning_rate":  # "lr 0.01": its full name is one hover away
+        assert with_full
 
 
 def test_a_two_knob_label_fits_the_legend_and_rows() -> None:

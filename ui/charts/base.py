@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ui.cache import memoized  # noqa: F401  (the builders' memo; re-exported for ui.charts modules)
+from ui.labels import full
 
 MAX_ROWS = 4800  # per embedded dataset; under Altair's 5,000-row guard with a margin
 FACET_WIDTH = 170  # px per facet panel (facets cannot use width="container")
@@ -277,3 +278,62 @@ def fit_labels(chart: Any) -> Any:
         header=alt.HeaderConfig(labelLimit=limit),
     )
     return fitted
+
+
+FULL_FIELD = "variant_full"
+FULL_TIP = {"field": FULL_FIELD, "type": "nominal", "title": "variant, in full"}
+
+
+def with_full_names(chart: Any) -> bool:
+    """Give every view's data with a short `variant` column the label in full ("learning_rate=0.01,
+    momentum=0.9" beside "lr 0.01 · mom 0.9"), for tooltips; True if any view has one (then
+    `add_full_tips` puts it in the drawn spec's tooltips). Done once where a page draws
+    (ui.panels.chart) instead of in 30 tooltip lists. Adds the column in place: charts are
+    memoized by their inputs, and the column is a pure function of `variant`."""
+    found = False
+    for view in _views(chart):
+        data = getattr(view, "data", None)
+        if isinstance(data, pd.DataFrame) and "variant" in data.columns:
+            if FULL_FIELD not in data.columns:
+                data[FULL_FIELD] = data["variant"].map(full)
+            found = True
+    return found
+
+
+def _views(chart: Any) -> Iterable[Any]:
+    """The chart and every chart nested in it (layers, concatenations, a facet's inner spec)."""
+    yield chart
+    for attr in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in getattr(chart, attr, None) or ():
+            yield from _views(sub)
+    inner = getattr(chart, "spec", None)
+    if inner is not None and not isinstance(inner, (str, dict)) and inner is not alt.Undefined:
+        yield from _views(inner)
+
+
+def _variant_tip(tips: list) -> int | None:
+    """Where the tooltip list shows the variant, or None."""
+    return next((i for i, t in enumerate(tips) if isinstance(t, dict) and t.get("field") == "variant"), None)
+
+
+def add_full_tips(node: Any) -> Any:
+    """Every `tooltip` list of a spec dict that shows the variant gains its full form after it."""
+    _add_full_tips(node)
+    return node
+
+
+def _add_full_tips(node: Any) -> None:
+    """Every `tooltip` list that names the variant field gets the full-label line after it."""
+    if isinstance(node, list):
+        for item in node:
+            _add_full_tips(item)
+        return
+    if not isinstance(node, dict):
+        return
+    tips = node.get("encoding", {}).get("tooltip") if isinstance(node.get("encoding"), dict) else None
+    at = _variant_tip(tips) if isinstance(tips, list) and FULL_TIP not in tips else None
+    if at is not None:
+        tips.insert(at + 1, dict(FULL_TIP))
+    for key, value in node.items():
+        if key not in ("datasets", "data") and isinstance(value, (dict, list)):
+            _add_full_tips(value)

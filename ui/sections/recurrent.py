@@ -10,11 +10,13 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.claims.recurrent import SOLVED_SHARE, VG3_SEQ_LEN, VG3_WIDTH, preset_vg3
+from core.claims import CLAIMS
+from core.claims.recurrent import SOLVED_SHARE, VG3_SEQ_LEN, VG3_WIDTH
 from core.results import ComparisonResult
 from ui import panels
 from ui.charts import recurrent as charts
 from ui.run import on_demand, stacked_note
+from ui.session import quick  # tests and demos: the claim's fast preset
 
 KEY = "vanishing.recurrent"
 
@@ -32,7 +34,7 @@ def recurrent_section() -> None:
         "in each half); the answer is the sum of the two marked values, so the net must carry the first "
         "one across up to 49 steps. Always answering the mean scores an MSE of about 1/6 (the dashed line)."
     )
-    comparison = preset_vg3("adding", False)[0]
+    (comparison,) = CLAIMS["VG3"].comparisons("adding", fast=quick())
     note = stacked_note(comparison, f"SimpleRNN vs LSTM, {VG3_WIDTH} units, {comparison.seeds} seeds each")
     result = on_demand(comparison, KEY, "Run RNN vs LSTM", note)
     if result is None:
