@@ -5,7 +5,9 @@ project. `keras_snippet` writes the same run in the vocabulary they already know
 (`keras.Sequential` + `compile` + `fit`, data straight from scikit-learn or keras.datasets), with
 no dependency on this package, so a result seen in the app can be checked, extended or shipped
 elsewhere. The snippet is meant to be read: only the lines a knob needs are emitted, and every
-place where plain Keras cannot do exactly what the explorer does says so in a comment.
+place where plain Keras cannot do exactly what the explorer does says so in a comment. Keras draws
+its own initial weights and batch order here, so the numbers come close; core.export_exact writes
+the script that replays the run itself (its weights, split and order, from a run file).
 
 Nothing here imports TensorFlow: exporting is a string operation the app offers on every page.
 """

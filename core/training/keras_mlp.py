@@ -27,18 +27,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from core.constants import ADAM_BETA_2, SPARSE_WEIGHT
+from core.constants import ADAM_BETA_2
 from core.data import Dataset
 from core.results import RunResult
 from core.spec import Experiment
-from core.training import draws, optim, records
-from core.training.device import device_name, tf
+from core.training import draws, optim
+from core.training.device import tf
+from core.training.family_records import (  # noqa: F401  (the families read them from here)
+    epoch_row,
+    metrics,
+    run_result,
+    softmax,
+    step_frames,
+    weight_frames,
+)
 from core.training.model import BN_EPSILON, BN_MOMENTUM, LEAKY_SLOPE, Shape, init_member
 from core.training.schedules import schedule
 from core.training.step import DIVERGENCE_FACTOR, LOSS_FLOOR
-from core.training.trainer import MAX_STEP_ROWS, GroupTrainer
+from core.training.trainer import GroupTrainer
 
 Progress = Callable[[int, int], None]
 UNSUPPORTED = ("dropout", "clipnorm", "clipvalue")  # knobs the Keras families refuse (see docstring)
@@ -130,6 +137,15 @@ def level_outputs(shape: Shape) -> list[str]:
     """Names of the layers whose outputs are the hidden levels' representations."""
     last = "bn" if shape.batch_norm == "after" else "act"
     return [f"{last}_{i}" for i in range(1, shape.depth + 1)]
+
+
+def layer_activations(model, shape, x: np.ndarray) -> list[np.ndarray]:
+    """Each hidden level's output (after its activation, and BN when BN comes after), in order."""
+    import keras
+
+    outputs = [model.get_layer(name).output for name in level_outputs(shape)]
+    acts = keras.Model(model.inputs[0], outputs)(x, training=False)
+    return [np.asarray(a) for a in (acts if isinstance(acts, (list, tuple)) else [acts])]
 
 
 def shape_of(
@@ -267,41 +283,6 @@ class Fitter:
         return self._predict(tf.constant(x)).numpy().astype(np.float64)
 
 
-# -- metrics -----------------------------------------------------------------------------------
-def softmax(logits: np.ndarray) -> np.ndarray:
-    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return p / p.sum(axis=-1, keepdims=True)
-
-
-def metrics(
-    out: np.ndarray, y: np.ndarray, regression: bool, probabilities: bool = False
-) -> tuple[float, float]:
-    """(loss, accuracy) of outputs on labels; `probabilities`: out already holds class
-    probabilities (an ensemble's mean), else logits. Accuracy is NaN for regression."""
-    if regression:
-        return float(np.mean((out[:, 0] - y) ** 2)), math.nan
-    p = out if probabilities else softmax(out)
-    picked = np.clip(p[np.arange(len(y)), y], 1e-12, None)  # a probability of 0 would give inf
-    return float(-np.mean(np.log(picked))), float(np.mean(p.argmax(axis=1) == y))
-
-
-def epoch_row(
-    data: MemberData, out_train, out_val, epoch: int, lr: float, seconds: float, probabilities=False
-) -> dict:
-    """One row of the epochs frame from the outputs on the train subset and the validation rows."""
-    tl, ta = metrics(out_train, data.y[data.eval_idx], data.regression, probabilities)
-    vl, va = metrics(out_val, data.y[data.val_idx], data.regression, probabilities)
-    return {
-        "epoch": epoch,
-        "train_loss": tl,
-        "val_loss": vl,
-        "train_accuracy": ta,
-        "val_accuracy": va,
-        "lr": float(lr),
-        "seconds": seconds,
-    }
-
-
 def blew_up(losses: np.ndarray, first: float) -> int:
     """Index of the first step whose loss is not finite or exceeds the trainer's blow-up factor
     times the first loss (-1: none), the stacked trainer's divergence rule."""
@@ -349,85 +330,6 @@ def fit(
         if on_epoch is not None:
             on_epoch(epoch, trace)
     return trace
-
-
-# -- frames and the RunResult --------------------------------------------------------------------
-def step_frames(
-    losses: np.ndarray, grads: np.ndarray, data: MemberData, names: Sequence[str], step0: int = 0, **extra
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The steps and layers frames of a stretch of training (every stride-th step, like the
-    stacked trainer, so the frames stay bounded). `extra` columns are added to both."""
-    total = data.lr.shape[0]
-    stride = max(1, math.ceil(total / MAX_STEP_ROWS))
-    steps = step0 + np.arange(len(losses))
-    keep = steps % stride == 0
-    s, g = steps[keep], grads[keep]
-    steps_df = pd.DataFrame(
-        {
-            "step": s,
-            "epoch": s // data.steps + 1,
-            "loss": losses[keep],
-            "grad_norm": np.sqrt((g**2).sum(axis=1)),
-            "lr": data.lr[np.minimum(s, total - 1)],
-            "momentum": data.momentum[np.minimum(s, total - 1)],
-            **extra,
-        }
-    )
-    n = len(names)
-    layers_df = pd.DataFrame(
-        {
-            "step": np.repeat(s, n),
-            "epoch": np.repeat(s // data.steps + 1, n),
-            "layer": np.tile(np.arange(n), len(s)),
-            "layer_name": np.tile(np.asarray(names), len(s)),
-            "grad_norm": g.ravel(),
-            **extra,
-        }
-    )
-    return steps_df, layers_df
-
-
-def weight_frames(kernels: Sequence[np.ndarray], names: Sequence[str], epoch: int) -> dict[str, pd.DataFrame]:
-    """The weights (final epoch only) and histograms frames of one network's kernels."""
-    weights = pd.DataFrame(
-        {
-            "epoch": epoch,
-            "layer": np.arange(len(kernels)),
-            "layer_name": list(names),
-            "weight_norm": [float(np.sqrt((k.astype(np.float64) ** 2).sum())) for k in kernels],
-            "sparsity": [float(np.mean(np.abs(k) < SPARSE_WEIGHT)) for k in kernels],
-            "weight_max_abs": [float(np.abs(k).max()) for k in kernels],
-        }
-    )
-    hist = records.histograms([k[None] for k in kernels], 0, list(names))
-    return {"weights": weights, "histograms": hist}
-
-
-def run_result(
-    e: Experiment,
-    data: MemberData,
-    frames: dict[str, pd.DataFrame],
-    diverged_step: int,
-    n_params: int,
-    seconds: float,
-    names: Sequence[str],
-    **summary_extra,
-) -> RunResult:
-    """A RunResult with the stacked trainer's summary keys (core.training.records.summary)."""
-    facts = records.GroupFacts(
-        layer_names=list(names),
-        steps_per_epoch=data.steps,
-        batch=data.batch,
-        n_train=len(data.train_idx),
-        n_val=len(data.val_idx),
-        n_params=n_params,
-        group_size=1,  # each member of these families trains on its own
-        seconds=seconds,
-        device=device_name(),
-    )
-    summary = records.summary(e, frames, diverged_step, facts)
-    summary.update(summary_extra)
-    return RunResult(e, summary, frames)
 
 
 def for_each_member(

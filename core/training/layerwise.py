@@ -108,9 +108,7 @@ def greedy_phase(e: Experiment, data: km.MemberData, shape: Shape, tick) -> Gree
 
 def frozen_features(fitter: km.Fitter, sub: Shape, x: np.ndarray) -> np.ndarray:
     """The trained level's outputs for every pool row: the next level's (fixed) inputs."""
-    from core.training.probes import layer_activations
-
-    return layer_activations(fitter.model, sub, x)[0].astype(np.float32)
+    return km.layer_activations(fitter.model, sub, x)[0].astype(np.float32)
 
 
 def train_member(e: Experiment, ds: Dataset, tick) -> RunResult:

@@ -49,20 +49,11 @@ def probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, 
         return float(np.mean(probe.predict(val_x.astype(np.float64)) == val_y))
 
 
-def layer_activations(model, shape, x: np.ndarray) -> list[np.ndarray]:
-    """Each hidden level's output (after its activation, and BN when BN comes after), in order."""
-    import keras
-
-    outputs = [model.get_layer(name).output for name in km.level_outputs(shape)]
-    acts = keras.Model(model.inputs[0], outputs)(x, training=False)
-    return [np.asarray(a) for a in (acts if isinstance(acts, (list, tuple)) else [acts])]
-
-
 def probe_rows(model, shape, data: km.MemberData, stage: str) -> list[dict]:
     """Probe accuracy of the input (layer 0) and of every hidden layer, for one stage."""
     tr, va = data.train_idx, data.val_idx
-    feats_tr = [data.x[tr], *layer_activations(model, shape, data.x[tr])]
-    feats_va = [data.x[va], *layer_activations(model, shape, data.x[va])]
+    feats_tr = [data.x[tr], *km.layer_activations(model, shape, data.x[tr])]
+    feats_va = [data.x[va], *km.layer_activations(model, shape, data.x[va])]
     names = ["input", *km.hidden_names(shape.depth)]
     return [
         {

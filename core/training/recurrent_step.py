@@ -223,7 +223,7 @@ def compiled(static: Static):
     @tf.function(autograph=False)
     def epoch_fn(state, data, hyper, perm, lrs, moms, active, step0):
         def body(s, state, arrays):
-            idx = tf.slice(perm, [0, s * static.batch], [static.k, static.batch])  # static size (XLA)
+            idx = tf.slice(perm, [0, s * static.batch], [static.k, static.batch])  # a static size
             state, rec = train_step(static, state, data, hyper, idx, lrs[s], moms[s], active[s], step0 + s)
             return s + 1, state, StepRecord(*(a.write(s, r) for a, r in zip(arrays, rec)))
 

@@ -33,6 +33,7 @@ from core.spec import Comparison, Experiment
 from core.training import draws
 from core.training.schedules import schedule
 from core.training.trainer import GroupTrainer
+from core.weights import weights_of
 from tests.core.training.test_keras_parity import RTOL  # the trainer's own Keras parity tolerance
 
 # 300 digits -> 240 training rows = 8 batches of 32: a whole epoch is a fraction of a second.
@@ -453,6 +454,10 @@ def test_exact_script_replays_the_run(executed, name):
         [[float(v) for v in m.groups()] for m in EPOCH_LINE.finditer(record(executed, name)["stdout"])]
     )
     run = GroupTrainer([e], ds).run()[0]
+    # the run file's initial weights are the ones the store keeps for this run, bit for bit
+    stored, replay = weights_of(run), np.load(io.BytesIO(run_file(e)))
+    for i, kernel in enumerate(stored.of_kind("kernel", "initial")):
+        np.testing.assert_array_equal(replay[f"kernel_{i}"], kernel)
     ours = run.frames["epochs"][["epoch", "train_loss", "val_loss", "val_accuracy"]].to_numpy()
     assert printed.shape == ours.shape == (e.epochs, 4)
     print(

@@ -185,11 +185,9 @@ def _draw(result: ComparisonResult, key: str) -> None:
             if line
             else charts.empty_chart()
         )
-    labels = _labels(result)
-    picked = st.selectbox(
-        "Slices around the final weights of", list(labels), format_func=labels.get, key=f"{key}.run"
-    )
-    slices = run_slices(picked)
+    keys_by_label = {label: k for k, label in _labels(result).items()}
+    picked = st.selectbox("Slices around the final weights of", list(keys_by_label), key=f"{key}.picked")
+    slices = run_slices(keys_by_label[picked])
     if slices is not None:
         left, right = st.columns(2)
         with left:
