@@ -13,6 +13,8 @@ import pandas as pd
 from ui.charts import base
 from ui.charts.curves import curves
 
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # as core.training.recurrent's floor
+
 
 @base.memoized
 def timestep_heatmap(
@@ -24,16 +26,19 @@ def timestep_heatmap(
     if base.missing(timesteps, ["variant", "seed", "epoch", "t", "grad_norm"]):
         return base.empty_chart()
     df = base.finite(timesteps, ["epoch", "t", "grad_norm"])
-    df = df[df["grad_norm"] > 0]
     if df.empty:
         return base.empty_chart("no finite gradient norms recorded")
+    # a gradient that underflowed to 0 is drawn at the float32 floor: the most complete vanishing
+    df = df.assign(grad_norm=np.maximum(df["grad_norm"].to_numpy(float), FLOAT32_TINY))
     last_t = df.groupby(["key", "epoch"])["t"].transform("max")
     last = df[df["t"] == last_t].set_index(["key", "epoch"])["grad_norm"]
     df = df.assign(
         log_ratio=np.log10(df["grad_norm"].to_numpy())
         - np.log10(last.reindex(df.set_index(["key", "epoch"]).index)).to_numpy()
     )
-    agg = df.groupby(["variant", "t", "epoch"], sort=False).agg(
+    cells = max(1, df["variant"].nunique() * df["t"].nunique())
+    df = base.bin_column(df, "epoch", max(1, base.MAX_ROWS // cells))  # long runs: epochs binned
+    agg = df.groupby(["variant", "t", "epoch", "epoch_end"], sort=False).agg(
         log_ratio=("log_ratio", "mean"),
         lo=("log_ratio", "min"),
         hi=("log_ratio", "max"),
@@ -41,7 +46,6 @@ def timestep_heatmap(
     )
     agg = agg.reset_index()
     agg["ratio"], agg["lo"], agg["hi"] = 10 ** agg["log_ratio"], 10 ** agg["lo"], 10 ** agg["hi"]
-    agg["epoch_end"] = agg["epoch"] + 1
     dom = base.domain(timesteps, variant_order)
     return (
         alt.Chart(agg)

@@ -109,7 +109,7 @@ def test_member_is_bit_identical_alone_or_in_any_group():
     e = dataclasses.replace(TINY, epochs=2)
     ds = load_for(e)
     alone = recurrent.RecurrentTrainer([e], ds).run()[0]
-    for size in (2, 5):
+    for size in (3,):  # in the middle of a stack (each size is a new trace: ~5 s)
         mates = [dataclasses.replace(e, seed=10 + i, learning_rate=0.003 * (i + 1)) for i in range(size - 1)]
         at = size // 2
         ours = recurrent.RecurrentTrainer([*mates[:at], e, *mates[at:]], ds).run()[at]
