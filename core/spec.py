@@ -113,6 +113,19 @@ class Experiment:
         return dataclasses.asdict(self)
 
     @property
+    def family(self) -> str:
+        """How the run trains: "stacked" (the plain MLP, stacked with its group-mates) or the
+        procedure its knobs ask for ("recurrent", "layerwise", "ensemble", "probes"), each in its
+        own module of core.training (core.training.families picks it)."""
+        if self.model != "mlp":
+            return "recurrent"
+        if self.layerwise:
+            return "layerwise"
+        if self.ensemble > 1:
+            return "ensemble"
+        return "probes" if self.probes else "stacked"
+
+    @property
     def effective_split_seed(self) -> int:
         """The seed the train/val split is drawn from."""
         return self.split_seed if self.split_seed >= 0 else self.seed

@@ -30,15 +30,7 @@ MODULES = {
 
 def family(e: Experiment) -> str:
     """'stacked' for the plain MLP; else the name of the procedure the run's knobs ask for."""
-    if e.model != "mlp":
-        return "recurrent"
-    if e.layerwise:
-        return "layerwise"
-    if e.ensemble > 1:
-        return "ensemble"
-    if e.probes:
-        return "probes"
-    return "stacked"
+    return e.family
 
 
 def train_group(
