@@ -59,11 +59,15 @@ def run_numbers(key: str) -> dict | None:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def pair_line(key_a: str, key_b: str) -> dict | None:
-    """The line from run a's final weights to run b's, on a's data."""
+    """The line from run a's final weights to run b's, on a's data (None: no weights, or networks
+    of different shapes, between which there is no straight line)."""
     a, b = _stored(key_a), _stored(key_b)
     if a is None or b is None:
         return None
-    return landscape.between(a, b, landscape.problem(_experiment(key_a)))
+    try:
+        return landscape.between(a, b, landscape.problem(_experiment(key_a)))
+    except ValueError:
+        return None
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -149,10 +153,19 @@ def landscape_section(base: Experiment, key: str = KEY) -> None:
     result = on_demand(plan, key, "Run the landscape comparison", stacked_note(plan, "weights kept"))
     if result is None:
         return
+    landscape_view(
+        result, key, "Claim BS5 below decides the sharpness question with 10 seeds trained to convergence."
+    )
+
+
+def landscape_view(result: ComparisonResult, key: str, note: str = "") -> None:
+    """The landscape of any stored comparison's runs (the wide-vs-deep page shows its own):
+    lines, slices of a picked run and sharpness; runs stored before weights were kept are
+    offered for retraining first."""
     if missing_weights(result):
         _offer_retraining(result, key)
         return
-    _draw(result, key)
+    _draw(result, key, note)
 
 
 def _offer_retraining(result: ComparisonResult, key: str) -> None:
@@ -167,23 +180,25 @@ def _offer_retraining(result: ComparisonResult, key: str) -> None:
         st.rerun()
 
 
-def _draw(result: ComparisonResult, key: str) -> None:
+def _draw(result: ComparisonResult, key: str, note: str) -> None:
     order = result.variant_order()
     numbers = {run.key: n for run in result.runs if (n := run_numbers(run.key)) is not None}
     left, right = st.columns(2)
     with left:
         st.markdown("**Initial → final weights** (training loss, one line per run)")
         panels.chart(charts.interpolation_chart(_interpolation_frame(result, numbers), order))
-    seed0 = [run for run in result.runs if run.experiment.seed == 0]
+    first_seed = result.runs[0].experiment.seed
+    same_seed = [run for run in result.runs if run.experiment.seed == first_seed]
     with right:
         st.markdown(
-            f"**Small- → large-batch solution** (seed 0: {plain(order[0])} at α = 0, {plain(order[-1])} at α = 1)"
+            f"**First → last variant's solution** (seed {first_seed}: {plain(order[0])} at α = 0, "
+            f"{plain(order[-1])} at α = 1)"
         )
-        line = pair_line(seed0[0].key, seed0[-1].key) if len(seed0) > 1 else None
+        line = pair_line(same_seed[0].key, same_seed[-1].key) if len(same_seed) > 1 else None
         panels.chart(
             charts.split_lines(_split_frame(line, "alpha"), "alpha", "alpha", (0.0, 1.0))
             if line
-            else charts.empty_chart()
+            else charts.empty_chart("no straight line: one variant, or networks of different shapes")
         )
     keys_by_label = {label: k for k, label in _labels(result).items()}
     picked = st.selectbox("Slices around the final weights of", list(keys_by_label), key=f"{key}.picked")
@@ -209,7 +224,6 @@ def _draw(result: ComparisonResult, key: str) -> None:
     st.caption(
         "Batch-norm layers keep their trained moving statistics in the slices and their γ/β stay fixed, as in "
         "Li et al.; along the lines they move with the weights. Losses are the trainer's own end-of-epoch "
-        "evaluation (at α = 1 the line gives the stored final loss). Claim BS5 below decides the sharpness "
-        "question with 10 seeds trained to convergence."
+        f"evaluation (at α = 1 the line gives the stored final loss). {note}"
     )
     panels.replay_caption(result)
