@@ -14,6 +14,7 @@ from ui.sections import wide_deep as sections
 from ui.sections.abstraction import abstraction_section
 from ui.sections.approximation import approximation_section
 from ui.sections.inputs import data_of, dataset_facts
+from ui.sections.landscape import landscape_toggle
 from ui.state import page
 
 page("Wide vs deep", "🏗️")
@@ -72,6 +73,7 @@ if result is not None:
         )
         panels.chart(charts.decision_boundary(result.frame("boundary"), facts["points"], order, columns=4))
     panels.standard(result, "wide_deep", metric="val_accuracy")
+    landscape_toggle(result, "wide_deep.landscape")
 
 st.subheader("Memorization test: random labels")
 st.markdown(

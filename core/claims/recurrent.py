@@ -40,8 +40,8 @@ VG3_N = 2000  # sequences: 1,600 train (50 steps of 32 an epoch) and 400 validat
 VG3_EPOCHS = 12  # 600 updates: Adam solves T=50 with an LSTM in a few hundred
 VG3_LR = 0.01  # Adam's step for small recurrent nets with clipping (Keras examples use 1e-3-1e-2)
 VG3_CLIPNORM = 1.0  # Pascanu et al. 2013: clip, so a blow-up cannot stand in for a vanishing gradient
-VG3_SEEDS = 5  # 5 is the fewest at which a signed-rank test can reach p < 0.05 (1/32); the
-# stacked recurrent trainer pays mostly per step, not per member
+VG3_SEEDS = 6  # the registry's floor for a stochastic comparison (a signed-rank test needs >= 5 to
+# reach p < 0.05 at all); the stacked recurrent trainer pays mostly per step, not per member
 TASK_MARGIN = 0.1  # share of the chance-level MSE (see the module docstring)
 SOLVED_SHARE = 0.5  # "solved" in the text: validation MSE below half the chance level
 FAST_N, FAST_EPOCHS, FAST_SEQ_LEN = 320, 2, 10  # fast=True: a smoke test of the plumbing only

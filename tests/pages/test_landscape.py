@@ -30,3 +30,14 @@ def test_a_small_batch_must_be_smaller_than_the_large_one(app_test):
     at.select_slider(key=f"{KEY}.small").set_value(512).run()
     assert not at.exception
     assert any("smaller than the large one" in w.value for w in at.warning)
+
+
+def test_wide_deep_page_shows_the_landscape_of_its_runs_when_asked(app_test):
+    at = app_test("pages/wide_deep.py").run()
+    assert not at.exception, at.exception
+    assert not any("sharpness" in d.value.columns for d in at.dataframe)  # nothing computed until asked
+    at.toggle(key="wide_deep.landscape.show").set_value(True).run()
+    assert not at.exception, at.exception
+    sharp = table_with(at, "sharpness")
+    assert len(sharp) >= 2 and sharp["sharpness"].notna().all()
+    assert any('"field": "alpha"' in json.dumps(s) for s in specs(at))

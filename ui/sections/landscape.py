@@ -227,3 +227,11 @@ def _draw(result: ComparisonResult, key: str, note: str) -> None:
         f"evaluation (at α = 1 the line gives the stored final loss). {note}"
     )
     panels.replay_caption(result)
+
+
+def landscape_toggle(result: ComparisonResult, key: str, note: str = "") -> None:
+    """landscape_view behind a toggle (off by default): a page whose main comparison trains on
+    load computes no landscape until someone asks for it."""
+    if st.toggle("Show the loss landscape of these runs", key=f"{key}.show"):
+        st.subheader("The minimum each run found: the loss landscape")
+        landscape_view(result, key, note)

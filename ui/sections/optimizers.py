@@ -79,14 +79,15 @@ def all_optimizers_section(base: Experiment, key: str) -> None:
 
 
 def schedules_section(base: Experiment, key: str) -> None:
-    """constant / step / cosine / one_cycle (with momentum cycling) / cyclic at one peak LR, the
-    loss per step drawn above the LR and momentum each schedule used."""
+    """constant / step / cosine / one_cycle (with momentum cycling) / cyclic / exponential at one
+    peak LR, the loss per step drawn above the LR and momentum each schedule used."""
     st.subheader("Learning-rate schedules")
     st.markdown(
-        "Same network, same peak learning rate, five schedules: **step** drops ×0.1 at ½ and ¾ of "
-        "training, **cosine** glides to zero, **one_cycle** warms up for 30 % then anneals far below the "
-        "start while momentum cycles the other way (0.95 → 0.85 → 0.95; Smith 2018), **cyclic** bounces "
-        "between lr/10 and lr every 2 epochs (Smith 2015)."
+        f"Same network, same peak learning rate, {len(LR_SCHEDULES)} schedules: **step** drops ×0.1 at "
+        "½ and ¾ of training, **cosine** glides to zero, **one_cycle** warms up for 30 % then anneals far "
+        "below the start while momentum cycles the other way (0.95 → 0.85 → 0.95; Smith 2018), **cyclic** "
+        "bounces between lr/10 and lr every 2 epochs (Smith 2015), **exponential** halves the rate every "
+        f"{Experiment().lr_half_life:g} epochs (the `lr_half_life` knob)."
     )
     with st.form(f"{key}.sched_form"):
         cols = st.columns([2, 3, 1])

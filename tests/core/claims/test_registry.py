@@ -18,8 +18,9 @@ from core.spec import Comparison
 from tests.core.claims.helpers import H, fabricate
 
 REGISTERED_IDS = [
-    "LR1", "LR2", "LR3", "LR4", "MO1", "MO2", "WD1", "WD2", "WD3", "BS1", "BS2", "BS3", "BS4", "RG1",
-    "RG2", "RG3", "BN1", "BN2", "BN3", "BN4", "BN5", "VG1", "VG2", "EG1", "EG2", "EG3", "WVD1", "WVD2",
+    "LR1", "LR2", "LR3", "LR4", "MO1", "MO2", "WD1", "WD2", "WD3", "BS1", "BS2", "BS3", "BS4", "BS5",
+    "RG1", "RG2", "RG3", "BN1", "BN2", "BN3", "BN4", "BN5", "BN6", "BN7", "VG1", "VG2", "VG3", "VG4",
+    "VG5", "EG1", "EG2", "EG3", "EG4", "WVD1", "WVD2", "WVD3", "WVD4",
 ]  # fmt: skip
 TOPICS = {"learning_rate", "optimizers", "weight_decay", "batch_size", "regularization", "batch_norm",
           "vanishing", "exploding", "wide_deep"}  # fmt: skip
@@ -64,7 +65,7 @@ def _only_submodules(tree: ast.Module) -> bool:
 
 
 def test_claims_for_topic_and_unknown_id() -> None:
-    assert [c.id for c in claims_for("exploding")] == ["EG1", "EG2", "EG3"]
+    assert [c.id for c in claims_for("exploding")] == ["EG1", "EG2", "EG3", "EG4"]
     assert claims_for("nonsense") == []
     with pytest.raises(ValueError, match="LR1, LR2"):
         run_claim("XX9")
@@ -108,15 +109,16 @@ def test_presets_are_valid_comparisons_on_a_fixed_split(
 
     monkeypatch.setattr(learning_rate, "suggested_lr", lambda base, seeds: 0.05)  # LR4 would run a range test
     for claim in CLAIMS.values():
-        comparisons = claim.comparisons(dataset)
+        where = claim.dataset_for(dataset)  # a claim with its own data (VG3, WVD3) runs there
+        comparisons = claim.comparisons(where)
         assert all(isinstance(c, Comparison) for c in comparisons)
         assert all(c.n_members <= MAX_MEMBERS for c in comparisons), claim.id
         members = [m for c in comparisons for m in c.members()]
-        assert {m.dataset for m in members} <= {dataset}
+        assert {m.dataset for m in members} <= {where}, claim.id
         assert all(m.split_seed >= 0 for m in members), claim.id  # seeds vary init and order, not the split
         stochastic = [c for c in comparisons if c.seeds > 1]
         assert all(c.seeds >= 6 for c in stochastic), claim.id
-        fast = claim.comparisons(dataset, fast=True)
+        fast = claim.comparisons(where, fast=True)
         # a large batch may get more epochs: as many updates as the small batch (BS2-BS4)
         assert all(m.epochs <= 5 or m.batch_size > 32 for c in fast for m in c.members()), claim.id
         assert all(m.n_samples <= FAST_N for c in fast for m in c.members()), claim.id
