@@ -7,7 +7,7 @@
     python -m core claim ID [--dataset NAME] [--seeds N] [--json] [--tune-lr]
     python -m core claims --all [--dataset NAME|all] [--seeds N] [--json]
     python -m core bench [--epochs N]
-    python -m core landscape [compare's selection options] [--member N] [--no-2d] [--json]
+    python -m core landscape [compare's selection options, --csv/--label] [--member N] [--no-2d] [--json]
 
 A bad knob, value, dataset, CSV or --out path prints one line on stderr and exits with code 2 (no
 traceback), before anything trains; Ctrl-C prints one line and exits with code 130.
@@ -227,6 +227,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     """LANDSCAPE: the loss landscape of one run of a comparison (core.landscape_cli)."""
     from core.landscape_cli import run_landscape
 
+    args.dataset = _csv_dataset(args) or args.dataset
     vary = {k: [v for v in vs.split(",") if v.strip()] for k, vs in _pairs(args.vary, "--vary").items()}
     comparison = Comparison.of(_baseline(args), vary, args.seeds)
     return run_landscape(comparison, args, None if args.no_store else _store(), _jsonable)
@@ -251,6 +252,8 @@ def _landscape_parser(sub) -> argparse.ArgumentParser:
     ls.add_argument("--member", type=int, default=0, help="which run of the comparison (member order)")
     ls.add_argument("--no-2d", action="store_true", help="skip the 25x25 slice")
     ls.add_argument("--no-store", action="store_true", help="do not read or write the run store")
+    ls.add_argument("--csv", metavar="FILE", help="train on your own CSV (validated as an upload)")
+    ls.add_argument("--label", metavar="COLUMN", help="with --csv: the label column")
     ls.set_defaults(func=cmd_landscape)
     return ls
 

@@ -302,7 +302,7 @@ def _train() -> str:
             "    train_loss, _ = measured(eval_idx)",
             "    val_loss, val_accuracy = measured(val_idx)",
             "    print(",
-            '        f"epoch={epoch + 1} train_loss={train_loss:.6g} val_loss={val_loss:.6g} "',
+            '        f"epoch={epoch + 1} train_loss={train_loss:.7g} val_loss={val_loss:.7g} "',
             '        f"val_accuracy={val_accuracy:.4f}"',
             "    )",
         ]

@@ -14,8 +14,8 @@ What is computed (references in the docstrings below):
 - `sharpness`: the largest rise of the training loss within a radius along such directions
   (after Keskar et al. 2017).
 
-The losses are the trainer's own end-of-epoch evaluation, reproduced: the same split, the same
-standardization, the same fixed subset of training rows (core.training.draws.eval_subset, a
+The losses are the trainer's own end-of-epoch evaluation, reproduced: the same (transformed) pool
+and split, the same input scaling, the same fixed subset of training rows (core.training.draws.eval_subset, a
 TensorFlow-free module; validation: all of it), inference mode (no dropout, batch norm from its moving statistics). At alpha = 1 the line
 therefore gives the stored final train/val loss (tests/core/test_landscape.py checks it).
 """
@@ -28,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from core.data import Dataset, load_for, make_split, noisy_labels
+from core.data.transforms import fit_scaler, transformed
 from core.spec import Experiment
 from core.training import draws  # NumPy only: the trainer's draws without TensorFlow
 from core.weights import RunWeights
@@ -70,17 +71,24 @@ class Problem:
 
 def problem(e: Experiment, ds: Dataset | None = None) -> Problem:
     """The run's evaluation data exactly as the trainer builds it for its end-of-epoch metrics."""
-    ds = ds if ds is not None else load_for(e)
+    ds = transformed(ds if ds is not None else load_for(e), e.input_transform)
     split = make_split(ds, e.n_samples, e.val_fraction, e.effective_split_seed)
+    scaler = fit_scaler(ds, split, e.scaling)
     labels = noisy_labels(ds, split, e.label_noise, e.seed)
     train_idx = draws.eval_subset(e.seed, split.train_idx)  # the trainer's own train-metric rows
-    mean = np.asarray(split.mean, np.float32)
-    inv_std = np.asarray(1.0 / split.std, np.float32)
-    x = np.asarray(ds.x, np.float32)
+    center = np.asarray(scaler.center, np.float32)
+    inv_scale = np.asarray(1.0 / scaler.scale, np.float32)
     y_dtype = np.float32 if ds.is_regression else np.int64
 
+    def inputs(idx: np.ndarray) -> np.ndarray:
+        """As the trainer's step computes them: (x - center) * (1 / scale) in float32 for the
+        affine scalings; a quantile map's scaled copy as is."""
+        if not scaler.affine:
+            return scaler(ds.x[idx])
+        return ((np.asarray(ds.x[idx], np.float32) - center) * inv_scale).astype(np.float32)
+
     def part(idx: np.ndarray) -> EvalSet:
-        return EvalSet(((x[idx] - mean) * inv_std).astype(np.float32), labels[idx].astype(y_dtype))
+        return EvalSet(inputs(idx), labels[idx].astype(y_dtype))
 
     r = e.resolved()
     return Problem(

@@ -16,6 +16,7 @@ from typing import Any
 from core import landscape
 from core.results import ComparisonResult, RunResult
 from core.store import RunStore
+from core.training.families import family  # TensorFlow-free: it imports a trainer only to train
 from core.weights import RunWeights, weights_of
 
 
@@ -25,8 +26,13 @@ class NoWeights(ValueError):
 
 
 def missing_weights(result: ComparisonResult) -> list[RunResult]:
-    """Runs that hold no weights and no reference to stored ones (no blob is read)."""
-    return [run for run in result.runs if run.weights is None and not run.diverged]
+    """Stacked-MLP runs that hold no weights and no reference to stored ones (no blob is read);
+    the other model families keep no weights, so retraining them would give none either."""
+    return [
+        run
+        for run in result.runs
+        if run.weights is None and not run.diverged and family(run.experiment) == "stacked"
+    ]
 
 
 def with_weights(result: ComparisonResult, store: RunStore | None) -> ComparisonResult:
