@@ -40,6 +40,15 @@ MODELS = ("mlp", "rnn", "lstm")  # rnn = Keras SimpleRNN; recurrent models read 
 INPUT_TRANSFORMS = ("none", "lognormal", "outliers")  # heavy-tailed / skewed copies of the inputs
 SCALINGS = ("standard", "robust", "quantile", "none")  # how inputs are scaled before the net
 MAX_SEQ_LEN = 200
+# MLP-body knobs a recurrent run has no use for: set to these in its canonical form (one key).
+RECURRENT_NEUTRAL = {"activation": "relu", "depth": 2, "batch_norm": "none", "residual": False}
+# Knobs a training procedure does not implement, refused by name rather than silently ignored.
+NOT_IN_FAMILY = {
+    "recurrent": ("dropout", "l1", "l2"),
+    "layerwise": ("dropout", "clipnorm", "clipvalue"),
+    "ensemble": ("dropout", "clipnorm", "clipvalue"),
+    "probes": ("dropout", "clipnorm", "clipvalue"),
+}
 MAX_ENSEMBLE = 8
 MAX_LABEL_NOISE = 0.9  # some labels must stay true, or there is nothing left to learn
 
@@ -103,6 +112,8 @@ class Experiment:
             changes["noise"] = 0.0
         if self.depth < 2:
             changes["residual"] = False
+        if self.model != "mlp":  # one recurrent layer (tanh / LSTM gates), no MLP body
+            changes.update(RECURRENT_NEUTRAL)
         if self.dataset not in SEQUENCE_DATASETS:
             changes["seq_len"] = LATE_KNOB_DEFAULTS["seq_len"]
         if self.lr_schedule != "exponential":
@@ -346,6 +357,18 @@ def _validate_families(e: Experiment) -> None:
     ]
     if len(families) > 1:
         raise ValueError(f"{' and '.join(families)} are separate training procedures: set only one of them")
+    family = e.family
+    unused = [k for k in NOT_IN_FAMILY.get(family, ()) if getattr(e, k) > 0]
+    if family in ("layerwise", "ensemble", "probes") and e.residual and e.depth >= 2:
+        unused.append("residual")
+    if (
+        family != "stacked"
+        and (e.input_transform, e.scaling) != ("none", "standard")
+        and family == "recurrent"
+    ):
+        unused.append("input_transform/scaling")
+    if unused:
+        raise ValueError(f"{family} training does not use {', '.join(unused)}: set them to 0 / off")
 
 
 # --------------------------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def stacked_note(comparison: Runnable, detail: str = "") -> str:
     """An on-demand button's cost note: how many runs, in how many stacked models, and what.
     Families with their own procedure (ensembles, level-by-level, ...) train net by net: said so."""
     what = f": {detail}" if detail else ""
-    if any(m.family != "stacked" for m in comparison.members()):
+    if any(m.family not in ("stacked", "recurrent") for m in comparison.members()):
         return f"{comparison.n_members} runs, each trained on its own{what}."
     return f"{comparison.n_members} runs in {groups(comparison)} stacked models{what}."
 

@@ -187,3 +187,13 @@ def test_family_knobs_are_checked():
         Experiment(ensemble=99)
     with pytest.raises(ValueError, match="seq_len"):
         Experiment(dataset="adding", model="rnn", seq_len=1)
+
+
+def test_families_refuse_knobs_they_do_not_use_and_recurrent_keys_ignore_the_mlp_body():
+    with pytest.raises(ValueError, match="does not use dropout"):
+        Experiment(layerwise=True, dropout=0.2)
+    with pytest.raises(ValueError, match="does not use l2"):
+        Experiment(dataset="adding", model="lstm", l2=1e-3)
+    lstm = Experiment(dataset="adding", model="lstm")
+    assert Experiment(dataset="adding", model="lstm", activation="sigmoid", depth=5).key == lstm.key
+    assert lstm.family == "recurrent" and Experiment(ensemble=3).family == "ensemble"
