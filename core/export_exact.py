@@ -151,7 +151,7 @@ def _header(r: Experiment) -> str:
         " order: each epoch a permutation drawn from (seed, epoch), of which the first"
         " steps_per_epoch * batch_size rows are used. The remaining len(train_idx) % batch_size rows,"
         " a partial batch, are skipped that epoch, as the explorer skips them (it keeps every"
-        " batch the same shape); a new permutation brings them back the next epoch. The update rules"
+        " batch the same shape); each epoch's permutation skips other rows. The update rules"
         " are Keras', which the explorer copies, so each epoch's losses match the explorer's"
         " epochs table to float32 rounding (its own Keras parity tests allow 0.2%)."
     )
@@ -169,7 +169,7 @@ def _header(r: Experiment) -> str:
         "#",
         *wrap.wrap(about),
         "#",
-        *(wrap.wrap("Not reproduced: " + " ".join(gaps)) if gaps else []),
+        *([*wrap.wrap("Not reproduced: " + " ".join(gaps)), "#"] if gaps else []),
         *wrap.wrap(
             "A run that diverged in the explorer was frozen at the step its loss blew up; this"
             " script trains on, so the curves agree up to that step."
