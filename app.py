@@ -12,6 +12,7 @@ import streamlit as st
 from core.hardware import accelerator
 from ui.jobs import start_app_backend
 from ui.nav import PAGES
+from ui.warm import warm_groups
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,7 +22,9 @@ def preload_training() -> threading.Thread | None:
     backend's, so a training that starts meanwhile waits on the import lock instead of importing
     twice. Replays never need it, so WHATIF_PRELOAD_TF=0 turns this off where memory is tighter
     than a visitor's patience; with the worker or Ray backend TensorFlow lives elsewhere."""
-    in_process = start_app_backend() == "local"  # the worker or Ray import TensorFlow, not this process
+    in_process = (
+        start_app_backend(warm_groups) == "local"
+    )  # the worker or Ray import TensorFlow, not this process
     if not in_process or os.environ.get("WHATIF_PRELOAD_TF", "1") == "0":
         return None
     thread = threading.Thread(

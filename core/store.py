@@ -66,10 +66,9 @@ from core.store_sql import (
     retrying,
     select_in,
     transaction,
-    weights_blob,
 )
 from core.store_weights import WeightsMixin
-from core.weights import StoredWeights
+from core.weights import StoredWeights, weights_blob
 
 __all__ = ["SCHEMA_VERSION", "STORE_ENV", "RunStore", "set_owner"]
 

@@ -236,15 +236,6 @@ def encode(result: RunResult) -> tuple[tuple, list[tuple]]:
     return run_row, frame_rows
 
 
-def weights_blob(result: RunResult) -> bytes | None:
-    """The run's weights as the store keeps them (core.weights.encode), or None: none held (a
-    replay, another model family) or too large for the cap."""
-    from core.weights import RunWeights, encode
-
-    held = result.weights
-    return encode(held) if isinstance(held, RunWeights) else None
-
-
 def frame_to_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, engine="pyarrow", compression="zstd")

@@ -125,6 +125,13 @@ def encode(weights: RunWeights, cap: int = WEIGHTS_CAP_BYTES) -> bytes | None:
     return None
 
 
+def weights_blob(result: Any) -> bytes | None:
+    """A RunResult's weights as the store keeps them (`encode`), or None: none held (a replay,
+    another model family) or too large for the cap."""
+    held = getattr(result, "weights", None)
+    return encode(held) if isinstance(held, RunWeights) else None
+
+
 def decode(blob: bytes) -> RunWeights:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         names = [str(n) for n in z["layer_names"]]

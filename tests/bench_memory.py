@@ -6,7 +6,7 @@ second identical pass adds (it replays from the store, as a server does for late
 Run: python tests/bench_memory.py [--backend local|warm] [--quick] [page ...]
   local   WHATIF_BACKEND=local: training in the server process (the CLI's default)
   warm    the app's default: the worker process (core.backends.worker), started and warmed on
-          every page's default shapes when the first page sets up (ui.jobs.start_app_backend)
+          every page's default shapes when the first page sets up (ui.jobs.start_app_backend, ui.warm)
   --quick tiny presets (WHATIF_QUICK=1), as the browser tests use
 Goals (issue 12): peak <= 1.5 GB for server + worker, a second pass grows it < 5%, and the
 server process alone never maps TensorFlow. Timings and RSS taken under load say the load.

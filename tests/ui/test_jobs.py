@@ -13,7 +13,7 @@ from core.backends.worker import WorkerCrashed
 from core.runner import groups_of, run_comparison
 from core.spec import Comparison, Experiment
 from core.store import RunStore
-from ui import jobs
+from ui import jobs, warm
 
 TINY = Experiment(n_samples=300, width=16, depth=1, epochs=2)
 JOB_TIMEOUT = 300  # seconds: the first training in the test process imports TensorFlow
@@ -101,9 +101,9 @@ def test_jobs_of_different_runs_or_modes_are_different_jobs():
 
 
 def test_every_page_default_builds_and_warm_groups_stack():
-    defaults = jobs.page_defaults()
-    assert set(defaults) == set(jobs.PAGE_DEFAULTS)  # a page whose helpers moved fails here
-    groups = jobs.warm_groups()
+    defaults = warm.page_defaults()
+    assert set(defaults) == set(warm.PAGE_DEFAULTS)  # a page whose helpers moved fails here
+    groups = warm.warm_groups()
     assert groups
     for group in groups:
         assert len({m.group_key for m in group}) == 1
