@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from core.constants import CSV_PREFIX, NORMAL_STD, TOY_DATASETS
+from core.constants import CSV_PREFIX, NORMAL_STD, SEQUENCE_DATASETS, TOY_DATASETS
 from core.data import GAUSSIAN_STD_PER_NOISE, TOY_SEED, DataUnavailable, load_dataset
 from core.export_optimizer import KERAS_OPTIMIZER, lit, optimizer_blocks
 from core.spec import KNOBS, Comparison, Experiment
@@ -29,12 +29,30 @@ _COMMENT_WIDTH = 96
 
 
 # -- public ----------------------------------------------------------------------------------
+def plain_unavailable(e: Experiment) -> str | None:
+    """Why the plain script cannot rerun this run (None: it can). It writes the stacked MLP on the
+    datasets it has generators for; a family with its own procedure, a generated world it has no
+    formula for or an input transform it does not apply would make a script of a different run."""
+    r = e.resolved()
+    if r.family != "stacked":
+        return f"the {r.family} family trains with its own procedure; the script writes the plain MLP"
+    if r.dataset in ("bumps", *SEQUENCE_DATASETS):
+        return f"the script has no generator for {r.dataset} yet"
+    if (r.input_transform, r.scaling) != ("none", "standard"):
+        return "the script standardizes raw inputs; this run's input transform or scaling is not written out"
+    return None
+
+
 def keras_snippet(e: Experiment) -> str:
     """A self-contained Python script (as text) that reruns member `e` with plain Keras 3.
 
     It prints `val_loss=...` (and `val_accuracy=...` for classification) as its last line, so
-    a caller, or a test, can tell that it ran to the end.
+    a caller, or a test, can tell that it ran to the end. Raises ValueError (plain_unavailable's
+    reason) for a run it cannot write.
     """
+    why = plain_unavailable(e)
+    if why:
+        raise ValueError(f"no Keras script for this run: {why}")
     r = e.resolved()
     regression = _csv_regression(r.dataset) if r.dataset.startswith(CSV_PREFIX) else False
     blocks = [

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from core import measures
-from core.export import keras_snippet
+from core.export import keras_snippet, plain_unavailable
 from core.export_exact import exact_script, exact_unavailable, exact_zip
 from core.results import ComparisonResult
 from core.spec import Experiment
@@ -234,6 +234,10 @@ def snippet_panel(e: Experiment, key: str) -> None:
             "each epoch prints this run's training and validation loss, equal to the explorer's "
             "up to float32 rounding."
         )
+        return
+    no_script = plain_unavailable(e)
+    if no_script:
+        st.caption(f"No Keras script for this run: {plain(no_script)}.")
         return
     if unavailable:
         st.caption(f"No exact replay for this run: {plain(unavailable)}. The plain script follows.")

@@ -363,3 +363,20 @@ def test_exact_export_does_not_load_tensorflow():
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], check=True, timeout=120)
+
+
+def test_the_plain_script_refuses_runs_it_would_misdescribe() -> None:
+    """A script of a different run is worse than none: families, worlds without a generator and
+    input transforms are refused with the reason (the panel shows it instead of a script)."""
+    from core.export import keras_snippet, plain_unavailable
+
+    for e, why in (
+        (Experiment(ensemble=3), "ensemble"),
+        (Experiment(dataset="bumps"), "bumps"),
+        (Experiment(dataset="adding", model="lstm"), "recurrent"),
+        (Experiment(scaling="quantile"), "scaling"),
+    ):
+        assert why in plain_unavailable(e)
+        with pytest.raises(ValueError, match=why):
+            keras_snippet(e)
+    assert plain_unavailable(Experiment()) is None
