@@ -14,10 +14,9 @@ API for pages (ui.run):
   one, a finished one, or a new one); `again=True` replaces a failed or finished job.
 - `job.status` (queued/running/done/failed), `job.progress` (core.runner.Progress),
   `job.finished` (runs stored so far), `job.result`, `job.error`.
-- `follow(comparison, live=None, separate=False, again=False) -> ComparisonResult | None`: the
-  result when done, else draws `progress_view` (a `st.fragment(run_every=...)` that shows
-  progress, calls `live(runs)` with the finished groups as they land, and reruns the page once
-  when the job is done) and returns None.
+- `progress_view(key, live=None)`: a `st.fragment(run_every=...)` that shows a job's progress,
+  calls `live(runs)` with the finished groups as they land, and reruns the page once when the
+  job is done (ui.run draws it for a job that did not finish within the inline wait).
 - `start_app_backend()`: once per server process, selects the worker backend unless
   WHATIF_BACKEND says otherwise and warms it up (core.backends.worker.WorkerBackend.start) with
   the page defaults listed in ui.warm.
@@ -156,14 +155,16 @@ class JobRegistry:
         again: bool = False,
         owner: str | None = None,
         runs: RunStore | None = None,
+        keep_done: bool = True,
     ) -> Job:
-        """The job for these runs: the running one (attach), the finished one (unless `again`),
-        or a new one started now. `owner` (a session id) owns the runs the new job stores;
-        `runs` is the store it writes (default: the registry's)."""
+        """The job for these runs: the running one (attach), the finished one (unless `again`, or
+        `keep_done` is off and it succeeded), or a new one started now. `owner` (a session id) owns
+        the runs the new job stores; `runs` is the store it writes (default: the registry's)."""
         key = job_key(comparison, separate)
         with self.lock:
             job = self.jobs.get(key)
-            if job is not None and (job.active or not again):
+            stale = job is not None and job.status == "done" and not keep_done
+            if job is not None and (job.active or not (again or stale)):
                 job.sessions += 1
                 self.jobs.move_to_end(key)
                 return job
@@ -217,24 +218,13 @@ def registry() -> JobRegistry:
 
 
 def submit(comparison: Runnable, separate: bool = False, again: bool = False) -> Job:
-    """The job for these runs (attach, reuse or start); runs it stores belong to this session."""
+    """The job for these runs (attach or start); runs it stores belong to this session. A page asks
+    only for runs its store lacks, so a finished job's runs are gone from it (deleted, or another
+    store): they train again. A failed job stays failed until `again` (Run pressed), so a page that
+    reruns never loops on a failing job."""
     from ui.session import session_id, store
 
-    return registry().submit(comparison, separate, again, owner=session_id(), runs=store())
-
-
-def follow(
-    comparison: Runnable,
-    live: Callable[[list[RunResult]], None] | None = None,
-    separate: bool = False,
-    again: bool = False,
-) -> ComparisonResult | None:
-    """The job's result when it is done; otherwise its live progress view, and None."""
-    job = submit(comparison, separate, again)
-    if job.status == "done":
-        return job.result
-    progress_view(job.key, live)
-    return None
+    return registry().submit(comparison, separate, again, owner=session_id(), runs=store(), keep_done=False)
 
 
 def status_text(job: Job) -> str:

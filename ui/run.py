@@ -23,7 +23,7 @@ from core.variants import RunPlan
 from ui import jobs
 from ui.builder import Preset, comparison_builder
 from ui.labels import shorten
-from ui.session import store
+from ui.session import show_banner, store
 from ui.text import public_error
 
 Runnable = RunPlan  # a Comparison or a VariantSet (multi-knob variants with their own labels)
@@ -67,6 +67,8 @@ def _train_in_background(comparison, missing, live, separate, clicked) -> Compar
     the progress view follows it. A short job finishes within the inline wait and shows at once."""
     job = jobs.submit(comparison, separate, again=clicked)
     job.wait(jobs.inline_wait())
+    if store().unsaved:  # saving stopped in the job's thread (a full disk): say so on this page
+        show_banner(store())
     if job.status == "done":
         return job.result
     if job.status == "failed":
