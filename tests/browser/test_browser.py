@@ -97,8 +97,11 @@ def csv_bytes(rows: int = 160) -> bytes:
 
 
 def pick(page, label: str, option: str) -> None:
-    """Choose `option` in the selectbox labelled `label` as a person does: open it, click it."""
-    page.get_by_label(label, exact=True).first.click()
+    """Choose `option` in the selectbox labelled `label` as a person does with a long list: open
+    it, type to filter (the list only renders the options in view), click the match."""
+    box = page.get_by_label(label, exact=True).first
+    box.click()
+    page.keyboard.type(option[:6])
     page.get_by_role("option", name=option).click()
     settle(page)
 

@@ -51,7 +51,7 @@ def test_empty_store_then_one_stored_claim(app_test, private_store):
     at = app_test(PAGE).run()
     assert not at.exception, at.exception
     rows = table(at)
-    assert list(rows["id"]) == list(CLAIMS) and len(rows) == 28
+    assert list(rows["id"]) == list(CLAIMS) and len(rows) == len(CLAIMS)
     # a claim decided in the optimizer sandbox alone (a quadratic, no network runs) needs no store
     sandbox = [c.id for c in CLAIMS.values() if not c.probe and not c.comparisons("digits")]
     assert set(sandbox) <= {"MO1", "MO2"}
@@ -59,7 +59,7 @@ def test_empty_store_then_one_stored_claim(app_test, private_store):
     assert set(by_id.drop(sandbox)) == {"not run"}
     assert all(by_id[sandbox] != "not run")
     counts = metrics(at)
-    assert counts["not run yet"] == 28 - len(sandbox) and sum(counts.values()) == 28
+    assert counts["not run yet"] == len(CLAIMS) - len(sandbox) and sum(counts.values()) == len(CLAIMS)
     assert rows.set_index("id").loc["EG1", "page"] == "/exploding"
     assert rows.set_index("id").loc["EG1", "topic"] == "Exploding gradients"  # the page's name, not its slug
     assert not any("server" in c.value for c in at.caption)  # no developer talk in the page's text
@@ -84,7 +84,7 @@ def test_empty_store_then_one_stored_claim(app_test, private_store):
 
 
 def test_run_all_fills_the_table(app_test, private_store, monkeypatch):
-    """The button's mechanics on a two-claim registry (all 28 would take minutes)."""
+    """The button's mechanics on a two-claim registry (all of them would take minutes)."""
     import core.claims
     import ui.claims_overview
 

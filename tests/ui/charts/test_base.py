@@ -96,13 +96,18 @@ def test_tooltips_give_short_variant_labels_in_full() -> None:
     label = short("learning_rate=0.01, momentum=0.9")
     assert label == "lr 0.01 · mom 0.9" and full(label) == "learning_rate=0.01, momentum=0.9"
     assert full("baseline") == "baseline" and full("L1+L2") == "L1+L2"
-    frame = pd.DataFrame({"variant": [label, short("learning_rate=0.1, momentum=0.9")], "x": [1, 2], "y": [3, 4]})
+    frame = pd.DataFrame(
+        {"variant": [label, short("learning_rate=0.1, momentum=0.9")], "x": [1, 2], "y": [3, 4]}
+    )
     chart = alt.layer(
         alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q", tooltip=["variant:N", "y:Q"]),
         alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q"),
     )
     assert charts.with_full_names(chart)
-    assert list(frame["variant_full"]) == ["learning_rate=0.01, momentum=0.9", "learning_rate=0.1, momentum=0.9"]
+    assert list(frame["variant_full"]) == [
+        "learning_rate=0.01, momentum=0.9",
+        "learning_rate=0.1, momentum=0.9",
+    ]
     spec = charts.add_full_tips(chart.to_dict())
     tips = spec["layer"][0]["encoding"]["tooltip"]
     assert [t["field"] for t in tips] == ["variant", "variant_full", "y"]
