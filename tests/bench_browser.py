@@ -31,6 +31,8 @@ SCREENS = ROOT / "docs" / "screens"
 SETTLED = (
     "() => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"
     " && !document.querySelector('[data-testid=stSkeleton]')"
+    # a Run's job trains in the background: the visit ends when its result is drawn, not its progress
+    " && !document.body.innerText.includes('in the background')"
     " && [...document.querySelectorAll('.vega-embed')].every(e => e.querySelector('canvas, svg'))"
 )
 

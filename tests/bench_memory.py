@@ -36,6 +36,8 @@ RUN_LABEL = re.compile(r"^\W*(Run|Sweep|Train)\b")
 SETTLED = (
     "() => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')"
     " && !document.querySelector('[data-testid=stSkeleton]')"
+    # a Run's job trains in the background: the visit ends when its result is drawn, not its progress
+    " && !document.body.innerText.includes('in the background')"
 )
 
 
