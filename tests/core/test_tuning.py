@@ -208,3 +208,15 @@ def test_range_test_grid_is_centred_on_the_range_tests_suggestion():
     grid = range_test_grid(TINY, num_iter=steps)
     suggestion = run_lr_range([TINY], num_iter=steps)[0].result.suggestions[RANGE_SUGGESTION]
     assert len(grid) == 5 and grid[2] == round_lr(suggestion, GRID_DIGITS)  # deterministic sweep
+
+
+def test_adams_tuned_rate_sits_below_sgds_on_digits():
+    """The Playbook's point in one number: tuned fairly, adaptive Adam wants a far smaller rate than
+    plain SGD (their best rates differ by orders of magnitude, so any fixed rate favours one)."""
+    plan = Comparison.of(
+        Experiment(n_samples=600, width=32, epochs=4), {"optimizer": ["sgd", "adam"]}, seeds=2
+    )
+    tuned = run_tuning(TuningPlan(plan, (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)))
+    rate = {row["label"]: row["tuned_learning_rate"] for row in tuned.rows}
+    sgd, adam = (next(r for label, r in rate.items() if name in label) for name in ("sgd", "adam"))
+    assert adam < sgd, rate
