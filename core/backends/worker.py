@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ from core.spec import Experiment
 ROOT = Path(__file__).resolve().parents[2]
 LOG = logging.getLogger(__name__)
 STOP_SECONDS = 10  # a retiring or stopped worker gets this long to exit before it is killed
+# Warm-up waits this long after a visitor's job before tracing its next shape: a comparison's
+# groups arrive one by one, a fraction of a second apart, and must not queue behind warm-up.
+WARM_QUIET_S = 3.0
+WARM_POLL_S = 0.1
 # A cancelled job stops at its next epoch: seconds at most for the groups this app trains. A
 # worker still busy after this long is killed rather than left to block the next job.
 CANCEL_SECONDS = 60
@@ -143,6 +148,9 @@ class WorkerBackend:
         self.warmed = threading.Event()  # set when the last warm-up requested has finished
         self._ids = itertools.count(1)  # job numbers: a cancel names the job it stops
         self._stops = 0  # stop() calls so far: a warm-up asked for before the last one gives up
+        self._waiting = 0  # real jobs waiting for or holding the worker (under _count_lock)
+        self._count_lock = threading.Lock()
+        self._last_job = 0.0  # monotonic time the last real job ended
 
     # -- lifecycle --------------------------------------------------------------------------------
     @property
@@ -181,6 +189,7 @@ class WorkerBackend:
         up when stop() was called since this warm-up was asked for (no worker outlives stop())."""
         try:
             for group in [None, *self.warm_groups]:  # None: just bring the process up
+                self._until_quiet(stops)
                 with self.lock:
                     if self._stops != stops:
                         return
@@ -194,6 +203,13 @@ class WorkerBackend:
                         LOG.warning("warm-up of a group failed", exc_info=True)
         finally:
             self.warmed.set()
+
+    def _until_quiet(self, stops: int) -> None:
+        """Hold the next warm-up group while visitors' jobs run: a comparison reaches the worker
+        one group at a time, and a warm-up group slipped in between two of them would make the
+        visitor wait for a shape nobody asked for. Warm-up resumes after WARM_QUIET_S of quiet."""
+        while self._stops == stops and (self._waiting or time.monotonic() - self._last_job < WARM_QUIET_S):
+            time.sleep(WARM_POLL_S)
 
     def _retire(self, process: _Process) -> None:
         """After a job: a retiring worker exits; its replacement starts (and warms) in the background."""
@@ -211,9 +227,16 @@ class WorkerBackend:
         on_done: GroupDone | None = None,
     ) -> list[list[RunResult]]:
         tables = list(lr_tables) if lr_tables else None
-        with self.lock:
-            message = ("train", next(self._ids), forwarded_env(), [list(g) for g in groups], tables)
-            out = self._job(self._ensure(), message, len(groups), progress, on_done)
+        with self._count_lock:
+            self._waiting += 1
+        try:
+            with self.lock:
+                message = ("train", next(self._ids), forwarded_env(), [list(g) for g in groups], tables)
+                out = self._job(self._ensure(), message, len(groups), progress, on_done)
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+                self._last_job = time.monotonic()
         return out
 
     def _job(self, process: _Process, message: tuple, n_groups: int, progress, on_done) -> list[Any]:
