@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 
@@ -23,7 +24,7 @@ from core.variants import RunPlan
 from ui import jobs
 from ui.builder import Preset, comparison_builder
 from ui.labels import shorten
-from ui.session import show_banner, store
+from ui.session import quick, show_banner, store
 from ui.text import public_error
 
 Runnable = RunPlan  # a Comparison or a VariantSet (multi-knob variants with their own labels)
@@ -204,3 +205,18 @@ def on_demand(
     if note:
         st.caption(note)
     return None
+
+
+PREVIEW_SEEDS = 2  # a section's look at a claim's preset: the claim itself trains 8 or more
+
+
+def claim_preview(
+    claim_id: str, dataset: str, key: str, label: str, detail: Callable[[Any], str]
+) -> ComparisonResult | None:
+    """A section's look at a claim's own (single) preset with PREVIEW_SEEDS seeds, behind its Run
+    button (on_demand); quick mode shrinks it as it shrinks the claim. `detail(baseline)` finishes
+    the button's cost note."""
+    from core.claims import CLAIMS
+
+    (plan,) = CLAIMS[claim_id].comparisons(dataset, fast=quick(), seeds=PREVIEW_SEEDS)
+    return on_demand(plan, key, label, stacked_note(plan, detail(plan.baseline)))

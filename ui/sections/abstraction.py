@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.claims import CLAIMS
 from ui import panels
 from ui.charts import families
-from ui.run import on_demand, stacked_note
-from ui.session import quick  # tests and demos: the claim's fast preset
-
-SEEDS = 2  # a look, not a verdict: the claim trains 8 seeds
+from ui.run import claim_preview
 
 
 def abstraction_section(dataset: str, key: str = "wide_deep.probes") -> None:
@@ -23,13 +19,8 @@ def abstraction_section(dataset: str, key: str = "wide_deep.probes") -> None:
         "does, the more directly that layer encodes the class. Probes on the same network before "
         "training show what a layer carries by chance; the difference is what training put there."
     )
-    (plan,) = CLAIMS["WVD4"].comparisons(dataset, fast=quick(), seeds=SEEDS)
-    base = plan.baseline
-    result = on_demand(
-        plan,
-        key,
-        "Run the probes",
-        stacked_note(plan, f"{base.depth}x{base.width} network, probes on each layer"),
+    result = claim_preview(
+        "WVD4", dataset, key, "Run the probes", lambda b: f"{b.depth}x{b.width} network, probes on each layer"
     )
     if result is None:
         return

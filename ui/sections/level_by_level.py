@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.claims import CLAIMS
 from ui import charts, panels
 from ui.charts import families
-from ui.run import on_demand, stacked_note
-from ui.session import quick  # tests and demos: the claim's fast preset
-
-SEEDS = 2  # a look, not a verdict: the claim trains 8 seeds
+from ui.run import claim_preview
 
 
 def level_by_level_section(dataset: str, key: str = "vanishing.layerwise") -> None:
@@ -24,13 +20,12 @@ def level_by_level_section(dataset: str, key: str = "vanishing.layerwise") -> No
         "that way and end to end, with the same number of passes over the data, the same initial weights "
         "and the same data order."
     )
-    (plan,) = CLAIMS["VG4"].comparisons(dataset, fast=quick(), seeds=SEEDS)
-    base = plan.baseline
-    result = on_demand(
-        plan,
+    result = claim_preview(
+        "VG4",
+        dataset,
         key,
         "Run level by level vs end to end",
-        stacked_note(plan, f"{base.depth} sigmoid layers, {base.epochs} epochs each way"),
+        lambda b: f"{b.depth} sigmoid layers, {b.epochs} epochs each way",
     )
     if result is None:
         return
