@@ -33,7 +33,7 @@ from core.store import RunStore
 from core.tuning import Tuned, TuningPlan, grid_around, run_tuning
 from core.variants import VariantSet
 
-TUNABLE = ("BN1", "BS2", "BS3", "BS4", "WD1", "WD2", "WD3")
+TUNABLE = ("BN1", "BS2", "BS3", "BS4", "BS5", "WD1", "WD2", "WD3")
 
 
 @dataclass(frozen=True)
