@@ -39,7 +39,6 @@ def average(outputs: list[np.ndarray], regression: bool) -> np.ndarray:
 
 
 def train_member(e: Experiment, ds: Dataset, tick) -> RunResult:
-    km.check_supported(e, "Ensemble")
     clock = km.timer()
     data = km.MemberData.of(e, ds)
     shape = km.shape_of(e, data)
@@ -116,8 +115,6 @@ def train_group(
     members: list[Experiment], ds: Dataset, progress: km.Progress | None = None, lr_table=None
 ) -> list[RunResult]:
     """Train each member's E nets and score their averaged prediction."""
-    if lr_table is not None:
-        raise ValueError("the LR range test runs on the plain stacked network, not on an ensemble")
     return km.for_each_member(
         members, lambda e, tick: train_member(e, ds, tick), progress, lambda m: m.epochs * m.ensemble
     )

@@ -45,5 +45,7 @@ def train_group(
         from core.training.trainer import GroupTrainer
 
         return GroupTrainer(list(members), ds).run(progress=progress, lr_table=lr_table)
+    if lr_table is not None and name != "recurrent":  # the net-by-net families have no step table
+        raise ValueError(f"the LR range test runs on the stacked network, not with the {name} family")
     module = importlib.import_module(MODULES[name])
     return module.train_group(list(members), ds, progress=progress, lr_table=lr_table)

@@ -14,8 +14,9 @@ Determinism: one compiled epoch per network shape (`Fitter`) is reused for every
 shape by loading its weights and zeroing the optimizer's slots, so nothing depends on what was
 trained before; same Experiment + seed -> bit-identical numbers.
 
-Not supported here (a clear ValueError, never a silent difference): dropout, gradient clipping and
-residual connections — none of this round's family claims needs them.
+Not supported here: dropout, gradient clipping and residual connections — none of this round's
+family claims needs them. core.spec refuses them by name for these families (NOT_IN_FAMILY), so an
+Experiment that reaches this module never asks for them.
 """
 
 from __future__ import annotations
@@ -48,14 +49,6 @@ from core.training.step import DIVERGENCE_FACTOR, LOSS_FLOOR
 from core.training.trainer import GroupTrainer
 
 Progress = Callable[[int, int], None]
-UNSUPPORTED = ("dropout", "clipnorm", "clipvalue")  # knobs the Keras families refuse (see docstring)
-
-
-def check_supported(e: Experiment, family: str) -> None:
-    """Refuse knobs this engine does not implement, naming them."""
-    bad = [k for k in UNSUPPORTED if getattr(e, k) > 0] + (["residual"] if e.resolved().residual else [])
-    if bad:
-        raise ValueError(f"{family} training does not support {', '.join(bad)}; set them to 0/false")
 
 
 # -- data ----------------------------------------------------------------------------------------

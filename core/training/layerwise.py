@@ -112,7 +112,6 @@ def frozen_features(fitter: km.Fitter, sub: Shape, x: np.ndarray) -> np.ndarray:
 
 
 def train_member(e: Experiment, ds: Dataset, tick) -> RunResult:
-    km.check_supported(e, "Level-by-level")
     clock = km.timer()
     data = km.MemberData.of(e, ds)
     shape = km.shape_of(e, data)
@@ -182,6 +181,4 @@ def train_group(
     members: list[Experiment], ds: Dataset, progress: km.Progress | None = None, lr_table=None
 ) -> list[RunResult]:
     """Train each member level by level, then fine-tune it (compiled models shared per shape)."""
-    if lr_table is not None:
-        raise ValueError("the LR range test runs on the plain stacked network, not level by level")
     return km.for_each_member(members, lambda e, tick: train_member(e, ds, tick), progress)

@@ -83,7 +83,6 @@ def probe_summary(probes: pd.DataFrame, depth: int) -> dict[str, float]:
 
 
 def train_member(e: Experiment, ds: Dataset, tick) -> RunResult:
-    km.check_supported(e, "Probe")
     clock = km.timer()
     data = km.MemberData.of(e, ds)
     shape = km.shape_of(e, data)
@@ -133,8 +132,6 @@ def train_group(
 ) -> list[RunResult]:
     """Train each member's deep net and probe its layers before and after (one compiled model
     for the whole group: members share their shape)."""
-    if lr_table is not None:
-        raise ValueError("the LR range test runs on the plain stacked network, not with probes")
     if ds.is_regression:
         raise ValueError("linear probes need a classification dataset (they predict the class)")
     return km.for_each_member(members, lambda e, tick: train_member(e, ds, tick), progress)
