@@ -11,6 +11,7 @@ from core.claims.decay_with_bn import BN7_FAST, BN7_SLOW
 from core.spec import Comparison, Experiment
 from ui import charts, panels
 from ui.run import on_demand, stacked_note
+from ui.sections.inputs import ordered_pair
 
 SEEDS = 2  # a look, not a verdict: the claim trains 8 seeds
 HALF_LIVES = (0.5, 1.0, 2.0, 5.0, 10.0)  # epochs
@@ -31,12 +32,16 @@ def decay_section(base: Experiment, key: str = "batch_norm.decay") -> None:
         "ExponentialDecay with rate 0.5), fast or slow, with and without BN. If BN makes the fast decay "
         "cheaper, the gap between the two half-lives is smaller in the BN arm."
     )
-    cols = st.columns(2)
-    fast = cols[0].select_slider("fast half-life (epochs)", HALF_LIVES, value=BN7_FAST, key=f"{key}.fast")
-    slow = cols[1].select_slider("slow half-life (epochs)", HALF_LIVES, value=BN7_SLOW, key=f"{key}.slow")
-    if fast >= slow:
-        st.warning("Pick a fast half-life shorter than the slow one.")
+    picked = ordered_pair(
+        (f"{key}.fast", f"{key}.slow"),
+        ("fast half-life (epochs)", "slow half-life (epochs)"),
+        HALF_LIVES,
+        (BN7_FAST, BN7_SLOW),
+        "Pick a fast half-life shorter than the slow one.",
+    )
+    if picked is None:
         return
+    fast, slow = picked
     plan = comparison(base, float(fast), float(slow))
     result = on_demand(plan, key, "Run the decay comparison", stacked_note(plan))
     if result is None:

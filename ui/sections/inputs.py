@@ -5,6 +5,8 @@ dataset (features, outputs, class shares, 2-D points) for sizing networks and ch
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -50,6 +52,24 @@ def depth_slider(key: str, comparison: Comparison) -> None:
     error = st.session_state.pop(f"{key}.slider_error", None)
     if error:
         st.error(f"Depth not changed: {error}")
+
+
+def ordered_pair(
+    keys: tuple[str, str],
+    labels: tuple[str, str],
+    options: Sequence[Any],
+    values: tuple[Any, Any],
+    warning: str,
+) -> tuple[Any, Any] | None:
+    """Two sliders side by side for a (smaller, larger) pair of one setting — a fast and a slow
+    half-life, a small and a large batch; None (with `warning` shown) unless the first is smaller."""
+    cols = st.columns(2)
+    low = cols[0].select_slider(labels[0], options, value=values[0], key=keys[0])
+    high = cols[1].select_slider(labels[1], options, value=values[1], key=keys[1])
+    if low >= high:
+        st.warning(warning)
+        return None
+    return low, high
 
 
 def data_of(e: Experiment) -> tuple[str, int, float]:

@@ -9,6 +9,8 @@ number is cached by run key (a stored run never changes).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +24,7 @@ from core.weights import RunWeights, weights_of
 from ui import panels
 from ui.charts import landscape as charts
 from ui.run import on_demand, stacked_note
+from ui.sections.inputs import ordered_pair
 from ui.session import store
 from ui.text import plain
 
@@ -43,18 +46,25 @@ def _experiment(key: str) -> Experiment:
     return store().get(key, frames=[]).experiment
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def run_numbers(key: str) -> dict | None:
-    """Interpolation initial -> final and sharpness of one stored run (cached by its key)."""
+def _around(key: str, measure: Callable[[RunWeights, Any, int], dict]) -> dict | None:
+    """`measure(weights, problem, seed)` for one stored run, or None when it has no weights."""
     weights = _stored(key)
     if weights is None:
         return None
     e = _experiment(key)
-    prob = landscape.problem(e)
-    return {
-        "interpolation": landscape.interpolation(weights, prob),
-        "sharpness": landscape.sharpness(weights, prob, e.seed),
-    }
+    return measure(weights, landscape.problem(e), e.seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def run_numbers(key: str) -> dict | None:
+    """Interpolation initial -> final and sharpness of one stored run (cached by its key)."""
+    return _around(
+        key,
+        lambda w, prob, seed: {
+            "interpolation": landscape.interpolation(w, prob),
+            "sharpness": landscape.sharpness(w, prob, seed),
+        },
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -73,15 +83,13 @@ def pair_line(key_a: str, key_b: str) -> dict | None:
 @st.cache_data(show_spinner=False, max_entries=64)
 def run_slices(key: str) -> dict | None:
     """The 1-D and the 25 x 25 slice around one stored run's final weights."""
-    weights = _stored(key)
-    if weights is None:
-        return None
-    e = _experiment(key)
-    prob = landscape.problem(e)
-    return {
-        "slice": landscape.slice_1d(weights, prob, e.seed),
-        "slice2d": landscape.slice_2d(weights, prob, e.seed),
-    }
+    return _around(
+        key,
+        lambda w, prob, seed: {
+            "slice": landscape.slice_1d(w, prob, seed),
+            "slice2d": landscape.slice_2d(w, prob, seed),
+        },
+    )
 
 
 def _labels(result: ComparisonResult) -> dict[str, str]:
@@ -143,12 +151,16 @@ def landscape_section(base: Experiment, key: str = KEY) -> None:
         "training loss within a quarter of those norms: [Keskar et al. 2017](https://arxiv.org/abs/1609.04836) "
         "found large batches ending in sharper minima."
     )
-    cols = st.columns(2)
-    small = cols[0].select_slider("small batch", BATCHES, value=BS5_SMALL, key=f"{key}.small")
-    large = cols[1].select_slider("large batch", BATCHES, value=BS5_LARGE, key=f"{key}.large")
-    if small >= large:
-        st.warning("Pick a small batch smaller than the large one.")
+    picked = ordered_pair(
+        (f"{key}.small", f"{key}.large"),
+        ("small batch", "large batch"),
+        BATCHES,
+        (BS5_SMALL, BS5_LARGE),
+        "Pick a small batch smaller than the large one.",
+    )
+    if picked is None:
         return
+    small, large = picked
     plan = comparison(base, int(small), int(large))
     result = on_demand(plan, key, "Run the landscape comparison", stacked_note(plan, "weights kept"))
     if result is None:
