@@ -10,7 +10,8 @@ Layout (schema version `SCHEMA_VERSION`, kept in PRAGMA user_version):
 - frames: one Parquet blob per (run, frame name), so a caller can load only the frames it draws
           and listing runs never touches a blob.
 - owners: which app session trained a run (so a session may discard its own runs).
-- trash_runs / trash_frames: deleted runs, restorable for `TRASH_GRACE_S`, then purged.
+- trash_runs / trash_frames / trash_weights: deleted runs, restorable for `TRASH_GRACE_S`, then purged
+  (core.store_trash).
 - weights / trash_weights: each run's initial and final weights, one npz blob (core.weights,
   at most core.weights.WEIGHTS_CAP_BYTES per run; larger networks keep none). A replayed run
   carries a StoredWeights reference, read only when a landscape or a claim asks (`weights`).
@@ -33,7 +34,6 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from pathlib import Path
@@ -44,7 +44,7 @@ import pandas as pd
 from core.results import RunResult
 from core.spec import KNOBS, Experiment
 from core.store_sql import (
-    _CHUNK,
+    RUN_COLUMNS,
     SCHEMA_VERSION,
     as_list,
     connect,
@@ -61,12 +61,12 @@ from core.store_sql import (
     loads,
     log,
     move_aside,
-    purge,
     read_header,
     retrying,
     select_in,
     transaction,
 )
+from core.store_trash import TrashMixin
 from core.store_weights import WeightsMixin
 from core.weights import StoredWeights, weights_blob
 
@@ -74,10 +74,8 @@ __all__ = ["SCHEMA_VERSION", "STORE_ENV", "RunStore", "set_owner"]
 
 STORE_ENV = "WHATIF_STORE"
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "runs.sqlite"
-TRASH_GRACE_S = 7 * 24 * 3600  # a deleted run stays restorable for a week, then is purged
 MAX_MEMORY_RUNS = 500  # unsaved runs kept in memory (a few MB of frames each at most), oldest dropped
 _LIST_COLUMNS = ("key", "created", "seconds", "device", "code_version")
-_RUN_COLUMNS = "key, experiment, summary, dataset, device, code_version, created, seconds"
 
 _T = TypeVar("_T")
 _OWNER: ContextVar[str | None] = ContextVar("whatif_store_owner", default=None)
@@ -97,7 +95,7 @@ def _no_op(key: str) -> None:
 _before_commit: Callable[[str], None] = _no_op
 
 
-class RunStore(WeightsMixin):
+class RunStore(WeightsMixin, TrashMixin):
     """Persistent map from run key to `RunResult`, safe to share between threads and processes.
 
     Each thread gets its own connection (sqlite3 connections must not be used concurrently), and
@@ -225,7 +223,7 @@ class RunStore(WeightsMixin):
         Summary fields whose names are already taken (e.g. seconds) are not repeated. No blob
         is read, so this stays cheap however large the frames are.
         """
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs"
+        sql = f"SELECT {RUN_COLUMNS} FROM runs"
         params: tuple = ()
         if dataset is not None:
             sql, params = sql + " WHERE dataset = ?", (dataset,)
@@ -245,78 +243,6 @@ class RunStore(WeightsMixin):
         with self._memory_lock:
             mine = {k for k, (_, _, o) in self._memory.items() if o == owner}
         return {r[0] for r in rows} | mine
-
-    def delete(self, keys: Iterable[str]) -> int:
-        """Move runs (with their frames) to the trash in one transaction; returns how many runs
-        were removed. Trash older than `TRASH_GRACE_S` is purged on the way."""
-        keys = as_list(keys)
-        with self._memory_lock:
-            removed = sum(self._memory.pop(k, None) is not None for k in keys)
-        if not keys or self.mode != "rw":
-            return removed
-        now = time.time()
-
-        def move(conn: sqlite3.Connection) -> int:
-            count = 0
-            with transaction(conn, "BEGIN IMMEDIATE"):
-                for i in range(0, len(keys), _CHUNK):
-                    chunk = keys[i : i + _CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    conn.execute(
-                        f"INSERT OR REPLACE INTO trash_runs SELECT {_RUN_COLUMNS}, ? FROM runs WHERE key IN ({marks})",
-                        (now, *chunk),
-                    )
-                    conn.execute(
-                        f"INSERT OR REPLACE INTO trash_frames SELECT * FROM frames WHERE key IN ({marks})",
-                        chunk,
-                    )
-                    conn.execute(f"DELETE FROM frames WHERE key IN ({marks})", chunk)
-                    conn.execute(
-                        f"INSERT OR REPLACE INTO trash_weights SELECT * FROM weights WHERE key IN ({marks})",
-                        chunk,
-                    )
-                    conn.execute(f"DELETE FROM weights WHERE key IN ({marks})", chunk)
-                    conn.execute(f"DELETE FROM owners WHERE key IN ({marks})", chunk)
-                    count += conn.execute(f"DELETE FROM runs WHERE key IN ({marks})", chunk).rowcount
-                purge(conn, now - TRASH_GRACE_S)
-            return count
-
-        return removed + self._run(move)
-
-    def trash(self) -> pd.DataFrame:
-        """The deleted runs still restorable: key, dataset, created, deleted (newest first)."""
-        sql = "SELECT key, dataset, created, deleted FROM trash_runs ORDER BY deleted DESC, key"
-        rows = self._read(lambda conn: conn.execute(sql).fetchall(), [])
-        return pd.DataFrame(rows, columns=["key", "dataset", "created", "deleted"])
-
-    def restore(self, keys: Iterable[str]) -> int:
-        """Put trashed runs back; returns how many came back (a key stored again meanwhile keeps
-        its newer run). The trash entries are removed either way."""
-        keys = as_list(keys)
-        if not keys or self.mode != "rw":
-            return 0
-
-        def back(conn: sqlite3.Connection) -> int:
-            count = 0
-            with transaction(conn, "BEGIN IMMEDIATE"):
-                stored = {r[0] for r in select_in(conn, "SELECT key FROM runs WHERE key IN ({})", keys)}
-                for key in keys:
-                    if key not in stored:
-                        count += conn.execute(
-                            f"INSERT INTO runs SELECT {_RUN_COLUMNS} FROM trash_runs WHERE key = ?", (key,)
-                        ).rowcount
-                        conn.execute(
-                            "INSERT OR IGNORE INTO frames SELECT * FROM trash_frames WHERE key = ?", (key,)
-                        )
-                        conn.execute(
-                            "INSERT OR IGNORE INTO weights SELECT * FROM trash_weights WHERE key = ?", (key,)
-                        )
-                    conn.execute("DELETE FROM trash_frames WHERE key = ?", (key,))
-                    conn.execute("DELETE FROM trash_weights WHERE key = ?", (key,))
-                    conn.execute("DELETE FROM trash_runs WHERE key = ?", (key,))
-            return count
-
-        return self._run(back)
 
     def count(self) -> int:
         stored = self._read(lambda conn: conn.execute("SELECT count(*) FROM runs").fetchone()[0], 0)

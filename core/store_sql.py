@@ -274,14 +274,20 @@ def loads(text: str) -> dict[str, Any]:
     return json.loads(text, object_hook=hook)
 
 
+# The tables holding a run's blobs, keyed by run key; each has a trash_<name> twin with the same
+# columns, so deleting, restoring and purging treat them alike.
+BLOB_TABLES = ("frames", "weights")
+RUN_COLUMNS = "key, experiment, summary, dataset, device, code_version, created, seconds"
+
+
 def purge(conn: sqlite3.Connection, before: float) -> None:
     """Forget trashed runs deleted before `before` (inside the caller's transaction)."""
     old = [r[0] for r in conn.execute("SELECT key FROM trash_runs WHERE deleted < ?", (before,))]
     for i in range(0, len(old), _CHUNK):
         chunk = old[i : i + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        conn.execute(f"DELETE FROM trash_frames WHERE key IN ({marks})", chunk)
-        conn.execute(f"DELETE FROM trash_weights WHERE key IN ({marks})", chunk)
+        for table in BLOB_TABLES:
+            conn.execute(f"DELETE FROM trash_{table} WHERE key IN ({marks})", chunk)
         conn.execute(f"DELETE FROM trash_runs WHERE key IN ({marks})", chunk)
 
 

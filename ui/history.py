@@ -209,7 +209,7 @@ def _flash(key: str) -> None:
 def delete(keys: list[str], key: str) -> None:
     """Delete the selected runs, after a second, explicit confirmation. Without the admin secret
     a session may only discard the runs it trained itself; the rest is not offered. Deleted runs
-    go to the trash for `core.store.TRASH_GRACE_S`, restorable by the admin."""
+    go to the trash for `core.store_trash.TRASH_GRACE_S`, restorable by the admin."""
     _flash(key)
     mine = store().owned(session_id())
     deletable = keys if is_admin() else [k for k in keys if k in mine]

@@ -18,7 +18,8 @@ from core.constants import TOY_DATASETS
 from core.limits import MAX_WIDTH
 from core.measures import n_params
 from core.results import ComparisonResult
-from core.spec import MAX_LABEL_NOISE, Comparison
+from core.spec import Comparison
+from core.spec_rules import MAX_LABEL_NOISE
 
 WVD_DEEP_DEPTH = 4
 WVD_DEEP_WIDTHS = (64, 48, 32, 16)  # the widest deep net whose equal-budget wide twin fits MAX_WIDTH

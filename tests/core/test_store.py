@@ -345,13 +345,15 @@ def test_delete_moves_runs_to_a_trash_the_admin_can_restore(store: RunStore) -> 
 
 
 def test_trash_is_purged_after_the_grace_period(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.store
+    import core.store_trash
 
     old, new = make_result(seed=1), make_result(seed=2)
     store.put_many([old, new])
     store.delete([old.key])
-    real_time = core.store.time.time
-    monkeypatch.setattr(core.store.time, "time", lambda: real_time() + core.store.TRASH_GRACE_S + 60)
+    real_time = core.store_trash.time.time
+    monkeypatch.setattr(
+        core.store_trash.time, "time", lambda: real_time() + core.store_trash.TRASH_GRACE_S + 60
+    )
     store.delete([new.key])  # a later delete purges what has been in the trash too long
     assert list(store.trash()["key"]) == [new.key]
 

@@ -70,12 +70,12 @@ def test_delete_trashes_the_weights_and_restore_brings_them_back(store: RunStore
 
 
 def test_purged_trash_takes_the_weights(store: RunStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.store
+    import core.store_trash
 
     run = result(seed=4)
     store.put(run)
     store.delete([run.key])
-    monkeypatch.setattr(core.store, "TRASH_GRACE_S", -1.0)
+    monkeypatch.setattr(core.store_trash, "TRASH_GRACE_S", -1.0)
     store.put(result(seed=5))
     store.delete([result(seed=5).key])  # a delete purges every trashed run older than the grace
     rows = store._conn().execute("SELECT count(*) FROM trash_weights").fetchone()[0]
