@@ -102,8 +102,23 @@ def pick(page, label: str, option: str) -> None:
     box = page.get_by_label(label, exact=True).first
     box.click()
     page.keyboard.type(option[:6])
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.get_by_role("option", name=option).click()
+    with contextlib.suppress(PlaywrightTimeout):  # the rerun it triggers may not have begun yet
+        page.wait_for_selector("[data-testid=stApp][data-test-script-state=running]", timeout=5_000)
     settle(page)
+
+
+def wait_gone(page, text: re.Pattern, message: str) -> None:
+    """Wait until no element shows `text`: Streamlit keeps the last run's elements on screen
+    (stale) until the rerun replaces them, so one look right after a rerun can see old ones."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while page.get_by_text(text).count() > 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        page.wait_for_timeout(500)
+        settle(page)
 
 
 def upload(page, name: str, content: bytes, expect: re.Pattern) -> None:
@@ -194,10 +209,12 @@ def test_two_knob_legend_and_upload_flow(app_server, chromium):
     assert key.is_visible(), "the legend key does not write out both abbreviations"
 
     pick(page, "dataset", "upload a CSV…")
-    assert page.get_by_text(RESULT).count() == 0, "the digits result stayed under the upload"
+    page.get_by_text("Choose a CSV file to train on it").first.wait_for(timeout=WAIT_MS)
+    wait_gone(page, RESULT, "the digits result stayed under the upload")
     upload(page, "broken.csv", b"name,colour\nann,red\nbob,blue\n", re.compile("That CSV cannot be used"))
-    page.locator("[data-testid=stForm]").first.locator("[data-testid=stFormSubmitButton] button").click()
-    settle(page)
+    run_and_settle(
+        page, page.locator("[data-testid=stForm]").first.locator("[data-testid=stFormSubmitButton] button")
+    )
     assert page.get_by_text(RESULT).count() == 0, "Run replayed another dataset for a refused upload"
 
     upload(page, "blobs.csv", csv_bytes(), re.compile(r"Using blobs\.csv with label"))
