@@ -12,7 +12,7 @@ import streamlit as st
 from core.hardware import accelerator
 from ui.jobs import start_app_backend
 from ui.nav import PAGES
-from ui.warm import warm_groups
+from ui.warm import page_defaults
 
 
 @st.cache_resource(show_spinner=False)
@@ -23,7 +23,7 @@ def preload_training() -> threading.Thread | None:
     twice. Replays never need it, so WHATIF_PRELOAD_TF=0 turns this off where memory is tighter
     than a visitor's patience; with the worker or Ray backend TensorFlow lives elsewhere."""
     in_process = (
-        start_app_backend(warm_groups) == "local"
+        start_app_backend(page_defaults) == "local"
     )  # the worker or Ray import TensorFlow, not this process
     if not in_process or os.environ.get("WHATIF_PRELOAD_TF", "1") == "0":
         return None

@@ -17,9 +17,9 @@ API for pages (ui.run):
 - `progress_view(key, live=None)`: a `st.fragment(run_every=...)` that shows a job's progress,
   calls `live(runs)` with the finished groups as they land, and reruns the page once when the
   job is done (ui.run draws it for a job that did not finish within the inline wait).
-- `start_app_backend()`: once per server process, selects the worker backend unless
-  WHATIF_BACKEND says otherwise and warms it up (core.backends.worker.WorkerBackend.start) with
-  the page defaults listed in ui.warm.
+- `start_app_backend(defaults)`: once per server process, selects the worker backend unless
+  WHATIF_BACKEND says otherwise and warms it (ui.warm.warm_start): the shapes of the page defaults
+  already stored are traced, the missing defaults are trained and stored while nobody else trains.
 """
 
 from __future__ import annotations
@@ -266,13 +266,15 @@ def progress_view(key: str, live: Callable[[list[RunResult]], None] | None = Non
 
 
 @st.cache_resource(show_spinner=False, scope="global")
-def start_app_backend(_warm_groups: Callable[[], list[list]] | None = None) -> str:
-    """Once per server process: train in the worker unless WHATIF_BACKEND chose a backend, and
-    start the worker now, tracing the shapes `_warm_groups()` lists (ui.warm: every page default's)
-    in the background. Returns the backend name in use. (The leading underscore keeps the
-    function out of Streamlit's cache key.)"""
+def start_app_backend(_defaults: Callable[[], dict[str, Runnable]] | None = None) -> str:
+    """Once per server process: train in the worker unless WHATIF_BACKEND chose a backend, start
+    the worker now and, in the background, warm it with the page defaults `_defaults()` lists
+    (ui.warm.warm_start: trace the stored ones' shapes, train and store the missing ones).
+    Returns the backend name in use. (The leading underscore keeps the function out of
+    Streamlit's cache key.)"""
     from core import backends
     from core.backends.worker import WorkerBackend
+    from ui.session import store
 
     if not os.environ.get(backends.BACKEND_ENV, "").strip():
         backends.select("worker")  # the CLI keeps `local`: only the app calls this
@@ -280,9 +282,16 @@ def start_app_backend(_warm_groups: Callable[[], list[list]] | None = None) -> s
     if name == "worker":
         worker: WorkerBackend = backends.get()  # type: ignore[assignment]
         worker.start()  # the process and its TensorFlow import, now
+        jobs, runs = registry(), store()  # resolved here, in a script thread
 
-        def trace_defaults() -> None:  # builds datasets (scikit-learn): not in a visitor's run
-            worker.start(_warm_groups() if _warm_groups is not None else ())
+        def warm() -> None:  # builds datasets (scikit-learn): not in a visitor's run
+            from ui import warm
 
-        threading.Thread(target=trace_defaults, name="whatif-warm", daemon=True).start()
+            try:
+                defaults = _defaults() if _defaults is not None else {}
+                warm.warm_start(worker, jobs, runs, defaults, warm.prefill_enabled())
+            except Exception:  # costs only speed: the first visits train as they would anyway
+                LOG.exception("the warm start failed")
+
+        threading.Thread(target=warm, name="whatif-warm", daemon=True).start()
     return name

@@ -9,15 +9,13 @@ from core.hardware import accelerator
 from core.store import set_owner
 from ui.jobs import start_app_backend
 from ui.session import banner, session_id, show_banner, store
-from ui.warm import warm_groups
+from ui.warm import page_defaults
 
 
 def setup(title: str, icon: str = "🧪") -> None:
     """Page config, session defaults and the device badge: the first lines of every page."""
     st.set_page_config(page_title=f"{title} · what-if explorer", page_icon=icon, layout="wide")
-    start_app_backend(
-        warm_groups
-    )  # once per server: the training worker, warmed on every page's default shapes
+    start_app_backend(page_defaults)  # once per server: the worker, warmed with every page's default
     st.session_state.setdefault("results", {})  # page key -> last ComparisonResult shown
     st.session_state.setdefault("comparisons", {})  # page key -> Comparison last asked for
     if not st.session_state.pop("badge_drawn", False):  # app.py draws it when it ran first

@@ -1,17 +1,24 @@
-"""The warm start's list: each topic page's default comparison, and the stacked groups they train.
+"""The warm start: each topic page's default comparison, trained (or traced) when the server starts.
 
-The training worker traces these shapes when the server starts (ui.jobs.start_app_backend), so the
-first Run on any page trains without import or tracing delay. Kept apart from ui.jobs because the
-defaults are built with the pages' own section helpers, and those sections run jobs: jobs imports
-this module lazily, in the warm-up thread, and the import graph has no cycle.
+Most visitors first see a page's default. So when the server starts (ui.jobs.start_app_backend)
+the training worker first traces the shapes of the defaults the store already holds (a visitor's
+changed comparison of that shape then trains without tracing delay), and then trains and stores
+the defaults it lacks, most visited page first, each only while no visitor's job is running: the
+first visit of a page on a warm server is then a replay. WHATIF_PREFILL=0 keeps to tracing.
+Kept apart from ui.jobs because the defaults are built with the pages' own section helpers, and
+those sections run jobs: jobs imports this module lazily, and the import graph has no cycle.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Callable
+from typing import Protocol
 
 from core.spec import Comparison, Experiment
+from core.store import RunStore
 from core.variants import VariantSet
 
 Runnable = Comparison | VariantSet
@@ -114,13 +121,34 @@ def page_defaults() -> dict[str, Runnable]:
     return out
 
 
-def warm_groups() -> list[list]:
-    """The stacked groups the page defaults train on an empty store (what the worker traces),
-    each network shape once, in PAGE_DEFAULTS order."""
+# -- the warm start itself -------------------------------------------------------------------------
+PREFILL_ENV = "WHATIF_PREFILL"
+
+
+class Warmable(Protocol):
+    """What the warm start needs of the worker backend (core.backends.worker.WorkerBackend)."""
+
+    def start(self, warm_groups: list[list[Experiment]]): ...  # -> the thread tracing them
+
+    def wait_quiet(self, since: float = ...) -> bool: ...
+
+
+class Submitter(Protocol):
+    """What the warm start needs of the job registry (ui.jobs.JobRegistry)."""
+
+    def submit(self, comparison: Runnable, *, owner: str | None, runs: RunStore | None): ...
+
+
+def prefill_enabled() -> bool:
+    return os.environ.get(PREFILL_ENV, "1").strip() != "0"
+
+
+def groups_to_trace(comparisons: list[Runnable]) -> list[list[Experiment]]:
+    """The stacked groups these comparisons train on an empty store, each network shape once."""
     from core.runner import groups_of
 
     seen, out = set(), []
-    for comparison in page_defaults().values():
+    for comparison in comparisons:
         members = list({m.key: m for m in comparison.members()}.values())
         for group in groups_of(members):
             ident = tuple(m.key for m in group)
@@ -128,3 +156,43 @@ def warm_groups() -> list[list]:
                 seen.add(ident)
                 out.append(group)
     return out
+
+
+def warm_groups() -> list[list]:
+    """The stacked groups every page default trains on an empty store, in PAGE_DEFAULTS order."""
+    return groups_to_trace(list(page_defaults().values()))
+
+
+def warm_start(
+    worker: Warmable,
+    jobs: Submitter,
+    runs: RunStore,
+    defaults: dict[str, Runnable],
+    prefill: bool = True,
+) -> list[str]:
+    """Trace the stored defaults' shapes, then (if `prefill`) train the missing defaults, most
+    visited page first (the reverse of PAGE_DEFAULTS' order), each after visitors' jobs have gone
+    quiet and through the job registry, so a visitor who opens that page meanwhile attaches to
+    the job instead of training the same runs again. The runs belong to no session (nobody but
+    the admin may delete them). Returns the pages it trained."""
+
+    def missing(comparison: Runnable) -> bool:
+        keys = [m.key for m in comparison.members()]
+        return len(runs.has(keys)) < len(set(keys))
+
+    stored = [c for c in defaults.values() if not missing(c)]
+    worker.start(groups_to_trace(stored)).join()
+    filled, since = [], float("-inf")
+    for page, comparison in reversed(list(defaults.items()) if prefill else []):
+        if not missing(comparison):
+            continue
+        if not worker.wait_quiet(since):  # our own last job does not count as a visitor's
+            break  # the worker was stopped: the server is going down
+        job = jobs.submit(comparison, owner=None, runs=runs)
+        job.wait()
+        since = time.monotonic()
+        if job.status == "done":
+            filled.append(page)
+        else:
+            LOG.warning("warm start: the default of page %r did not train: %s", page, job.error)
+    return filled

@@ -204,11 +204,24 @@ class WorkerBackend:
         finally:
             self.warmed.set()
 
-    def _until_quiet(self, stops: int) -> None:
+    def wait_quiet(self, since: float = float("-inf")) -> bool:
+        """Block until no job is waiting and none has ended for WARM_QUIET_S, not counting jobs
+        that ended before `since` (time.monotonic(); the caller's own background jobs): background
+        work goes after visitors' jobs. False if stop() was called meanwhile."""
+        stops = self._stops
+        self._until_quiet(stops, since)
+        return self._stops == stops
+
+    def _until_quiet(self, stops: int, since: float = float("-inf")) -> None:
         """Hold the next warm-up group while visitors' jobs run: a comparison reaches the worker
         one group at a time, and a warm-up group slipped in between two of them would make the
         visitor wait for a shape nobody asked for. Warm-up resumes after WARM_QUIET_S of quiet."""
-        while self._stops == stops and (self._waiting or time.monotonic() - self._last_job < WARM_QUIET_S):
+
+        def busy() -> bool:
+            ended = self._last_job if self._last_job > since else float("-inf")
+            return bool(self._waiting) or time.monotonic() - ended < WARM_QUIET_S
+
+        while self._stops == stops and busy():
             time.sleep(WARM_POLL_S)
 
     def _retire(self, process: _Process) -> None:

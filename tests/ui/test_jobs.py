@@ -1,6 +1,6 @@
 """The job registry without a browser or AppTest: one training per set of runs however many
 sessions ask, jobs that finish without anyone watching, failures kept with a message until Run
-again, and the warm-start list of page defaults still building. Real tiny training, local backend."""
+again. Real tiny training, local backend."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from core.backends.worker import WorkerCrashed
 from core.runner import groups_of, run_comparison
 from core.spec import Comparison, Experiment
 from core.store import RunStore
-from ui import jobs, warm
+from ui import jobs
 
 TINY = Experiment(n_samples=300, width=16, depth=1, epochs=2)
 JOB_TIMEOUT = 300  # seconds: the first training in the test process imports TensorFlow
@@ -98,14 +98,3 @@ def test_jobs_of_different_runs_or_modes_are_different_jobs():
     assert jobs.job_key(comparison) != jobs.job_key(other)
     assert jobs.job_key(comparison) != jobs.job_key(comparison, separate=True)
     assert jobs.job_key(comparison) == jobs.job_key(Comparison.of(TINY, {"width": [8, 16]}))
-
-
-def test_every_page_default_builds_and_warm_groups_stack():
-    defaults = warm.page_defaults()
-    assert set(defaults) == set(warm.PAGE_DEFAULTS)  # a page whose helpers moved fails here
-    groups = warm.warm_groups()
-    assert groups
-    for group in groups:
-        assert len({m.group_key for m in group}) == 1
-    members = {m.key for c in defaults.values() for m in c.members()}
-    assert {m.key for g in groups for m in g} == members  # every default run's shape is traced

@@ -175,3 +175,27 @@ def test_recycles_between_jobs_never_mid_job(monkeypatch):
         assert worker.started >= 2
     finally:
         worker.stop()
+
+
+def test_wait_quiet_waits_for_visitors_jobs_but_not_the_callers_own(monkeypatch):
+    """Background work (the warm start's prefill) goes after visitors' jobs: it waits until none
+    is queued and WARM_QUIET_S have passed since the last one ended, ignoring jobs that ended
+    before `since` (its own). No worker process is needed for this."""
+    import threading
+    import time
+
+    from core.backends import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "WARM_QUIET_S", 0.5)
+    backend = WorkerBackend()
+    backend._last_job = time.monotonic()  # a job just ended
+    started = time.monotonic()
+    assert backend.wait_quiet(since=time.monotonic())  # it was the caller's own: no wait
+    assert time.monotonic() - started < 0.3
+    backend._last_job = time.monotonic()  # a visitor's job just ended
+    started = time.monotonic()
+    assert backend.wait_quiet()
+    assert time.monotonic() - started >= 0.45
+    backend._last_job = time.monotonic()
+    threading.Timer(0.1, backend.stop).start()
+    assert not backend.wait_quiet()  # stopped while waiting: it says so instead of going on
