@@ -46,10 +46,12 @@ RunFn = Callable[..., ComparisonResult]
 LOG = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often a progress view redraws: ETA and epochs move about this fast
 # Seconds a page waits for its job before showing the progress view instead: a job that ends
-# within it (a small replay-plus-one-group) shows its result without a progress flash. Tests set
-# it high, so a page script run ends with its result through the very same job path.
+# within it shows its result in the same script run, without a progress flash, a poll and a second
+# run of the page (together ~2 s more here). A page-sized comparison of traced shapes trains in
+# 1-3 s on a 2-core CPU, so 3 s covers most Runs; a longer job shows its progress 3 s after Run.
+# Tests set it high, so a page script run ends with its result through the very same job path.
 INLINE_WAIT_ENV = "WHATIF_INLINE_WAIT"
-INLINE_WAIT_SECONDS = 1.5
+INLINE_WAIT_SECONDS = 3.0
 # Finished jobs kept for sessions that attach late or rerun: each holds a ComparisonResult (a few
 # MB of frames at most), and the store can replay any of them anyway once it is forgotten.
 KEEP_FINISHED = 32
