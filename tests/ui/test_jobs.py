@@ -8,28 +8,16 @@ import threading
 
 import pytest
 
-from core import backends
 from core.backends.worker import WorkerCrashed
 from core.runner import groups_of, run_comparison
 from core.spec import Comparison, Experiment
-from core.store import RunStore
 from ui import jobs
 
 TINY = Experiment(n_samples=300, width=16, depth=1, epochs=2)
 JOB_TIMEOUT = 300  # seconds: the first training in the test process imports TensorFlow
 
 
-@pytest.fixture(autouse=True)
-def local_backend(monkeypatch):
-    monkeypatch.delenv(backends.BACKEND_ENV, raising=False)
-    backends.select("local")
-    yield
-    backends.select(None)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.sqlite")
+pytestmark = pytest.mark.usefixtures("local_backend")
 
 
 def gated_runner(calls: list, gate: threading.Event):

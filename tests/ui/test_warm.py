@@ -9,10 +9,8 @@ import threading
 
 import pytest
 
-from core import backends
 from core.runner import groups_of, run_comparison
 from core.spec import Comparison, Experiment
-from core.store import RunStore
 from ui import jobs, warm
 
 TINY = Experiment(n_samples=300, width=16, depth=1, epochs=2)
@@ -37,17 +35,7 @@ class RecordingWorker:
         return self.quiet
 
 
-@pytest.fixture(autouse=True)
-def local_backend(monkeypatch):
-    monkeypatch.delenv(backends.BACKEND_ENV, raising=False)
-    backends.select("local")
-    yield
-    backends.select(None)
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "runs.sqlite")
+pytestmark = pytest.mark.usefixtures("local_backend")
 
 
 def keys(comparison) -> set[str]:
