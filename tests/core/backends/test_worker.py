@@ -1,6 +1,7 @@
 """The worker backend on real tiny training: same numbers as the local backend, a parent process
 that never maps TensorFlow, a worker that survives a failing job, is replaced after a kill -9
-(finished groups delivered, the next call trains) and recycles between jobs, never mid-job."""
+(finished groups delivered, the next call trains) and recycles between jobs, never mid-job. With
+two training slots, two jobs train at once in two workers, and a kill -9 of one spares the other."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core import backends
-from core.backends.worker import WorkerBackend, WorkerCrashed
+from core.backends import worker as worker_module
+from core.backends.worker import WorkerBackend, WorkerCrashed, pool_size
 from core.data import DataUnavailable
 from core.runner import groups_of
 from core.spec import Comparison, Experiment
@@ -78,18 +81,23 @@ def test_same_numbers_as_local_and_the_parent_never_maps_tensorflow():
 
     local = LocalBackend().train_groups(groups_of(TWO_GROUPS.members()))
     for worker_runs, local_runs in zip(out["runs"], local, strict=True):
-        for w, loc in zip(worker_runs, local_runs, strict=True):
-            assert w.key == loc.key
-            for name in TIMING:
-                assert w.summary.pop(name) > 0 and loc.summary.pop(name) > 0
-            assert pickle.dumps(w.summary) == pickle.dumps(loc.summary)  # bit-identical, NaN included
-            assert w.frames.keys() == loc.frames.keys()
-            for name, frame in loc.frames.items():
-                pd.testing.assert_frame_equal(
-                    w.frames[name].drop(columns=TIMING, errors="ignore"),
-                    frame.drop(columns=TIMING, errors="ignore"),
-                    check_exact=True,
-                )
+        assert_same_numbers(worker_runs, local_runs)
+
+
+def assert_same_numbers(worker_runs, local_runs) -> None:
+    """One group's runs from the worker equal the local backend's, bit for bit (wall time aside)."""
+    for w, loc in zip(worker_runs, local_runs, strict=True):
+        assert w.key == loc.key
+        for name in TIMING:
+            assert w.summary.pop(name) > 0 and loc.summary.pop(name) > 0
+        assert pickle.dumps(w.summary) == pickle.dumps(loc.summary)  # bit-identical, NaN included
+        assert w.frames.keys() == loc.frames.keys()
+        for name, frame in loc.frames.items():
+            pd.testing.assert_frame_equal(
+                w.frames[name].drop(columns=TIMING, errors="ignore"),
+                frame.drop(columns=TIMING, errors="ignore"),
+                check_exact=True,
+            )
 
 
 def test_progress_on_done_and_member_order(backend):
@@ -181,10 +189,7 @@ def test_wait_quiet_waits_for_visitors_jobs_but_not_the_callers_own(monkeypatch)
     """Background work (the warm start's prefill) goes after visitors' jobs: it waits until none
     is queued and WARM_QUIET_S have passed since the last one ended, ignoring jobs that ended
     before `since` (its own). No worker process is needed for this."""
-    import threading
     import time
-
-    from core.backends import worker as worker_module
 
     monkeypatch.setattr(worker_module, "WARM_QUIET_S", 0.5)
     backend = WorkerBackend()
@@ -199,3 +204,123 @@ def test_wait_quiet_waits_for_visitors_jobs_but_not_the_callers_own(monkeypatch)
     backend._last_job = time.monotonic()
     threading.Timer(0.1, backend.stop).start()
     assert not backend.wait_quiet()  # stopped while waiting: it says so instead of going on
+
+
+# -- a pool of two workers (WHATIF_MAX_TRAININGS=2) ------------------------------------------------
+# Shared by the tests below: each worker costs a TensorFlow import, tens of seconds on a loaded
+# 2-core machine. The pool reads its size from the runner at each job, so the slot count is set
+# per test (two_slots) while the workers outlive it.
+BOTH_TRAINING_S = 300  # a failure only: the other job never started training (a fresh worker imports TF)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    worker = WorkerBackend()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def two_slots(monkeypatch):
+    """The runner lets two trainings run at once, as WHATIF_MAX_TRAININGS=2 does on > 2 cores."""
+    from core import runner
+
+    monkeypatch.setenv(runner.MAX_TRAININGS_ENV, "2")
+    monkeypatch.setattr(runner, "GATE", runner._Gate())  # a fresh gate: exactly two slots
+    monkeypatch.setattr(worker_module, "WARM_QUIET_S", 0.5)
+    assert pool_size() == 2
+
+
+def in_threads(*jobs):
+    """Run each job in its own thread (as two sessions' scripts do); their results or exceptions."""
+    out: list = [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            out[index] = job()
+        except BaseException as err:  # the test looks at it
+            out[index] = err
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WORKER_TIMEOUT)
+    return out
+
+
+def train_at_once(pool: WorkerBackend, groups) -> tuple[list, list[int | None]]:
+    """Train each group in its own thread, each job waiting at its first epoch until the other is
+    at its own: only two workers training at once get both past it (one worker would run the
+    second job after the first had ended). The runs of each group, and the pid each trained in."""
+    both_training = threading.Barrier(len(groups), timeout=BOTH_TRAINING_S)
+    pids: list[int | None] = [None] * len(groups)
+
+    def job(index: int):
+        def on_epoch(group: int, epoch: int, total: int) -> None:
+            if epoch == 1:
+                pids[index] = pool.job_pid
+                both_training.wait()
+
+        return pool.train_groups([groups[index]], on_epoch)[0]
+
+    runs = in_threads(*(lambda i=i: job(i) for i in range(len(groups))))
+    assert not [r for r in runs if isinstance(r, BaseException)], runs
+    return runs, pids
+
+
+def test_two_slots_train_two_groups_at_once_in_two_workers_and_the_later_one_warms_too(pool, two_slots):
+    pool.stop()  # from no worker at all, whichever test used the pool before
+    groups = groups_of(TWO_GROUPS.members())
+    warm = [[TINY]]
+    pool.start(warm).join(WORKER_TIMEOUT)
+    assert len(pool.pids) == 1  # start() brings up one worker: a second costs memory
+    started = pool.started
+    runs, pids = train_at_once(pool, groups)
+    assert pids[0] != pids[1] and sorted(pool.pids) == sorted(pids)
+    assert pool.started == started + 1  # the second slot's worker, started for the job waiting
+    from core.backends.local import LocalBackend
+
+    for worker_runs, local_runs in zip(runs, LocalBackend().train_groups(groups), strict=True):
+        assert_same_numbers(worker_runs, local_runs)
+    # The worker started for the second job traces the warm groups after the jobs, like the first.
+    assert pool.warmed.wait(WORKER_TIMEOUT)
+    ident = tuple(m.key for m in warm[0])
+    assert all(ident in slot.live().traced for slot in pool.slots)
+
+
+def test_kill_minus_9_of_one_worker_leaves_the_other_job_intact(pool, two_slots):
+    groups = groups_of(TWO_GROUPS.members())
+    # Minutes of training if left alone (its worker trains on while this side waits): the kill lands
+    # mid-job even when the other job's worker is still importing TensorFlow.
+    long = Experiment(n_samples=4000, width=64, depth=2, epochs=200, batch_size=8)
+    survivor_training, killed = threading.Event(), threading.Event()
+    pids: dict[str, int | None] = {}
+
+    def kill_own_worker(group: int, epoch: int, total: int) -> None:
+        if epoch == 1:  # once the other job trains too
+            assert survivor_training.wait(BOTH_TRAINING_S)
+            pids["killed"] = pool.job_pid
+            os.kill(pool.job_pid, signal.SIGKILL)
+            killed.set()
+
+    def outlive_the_kill(group: int, epoch: int, total: int) -> None:
+        if epoch == 1:  # the job stays unfinished until the other worker is dead
+            pids["survivor"] = pool.job_pid
+            survivor_training.set()
+            assert killed.wait(BOTH_TRAINING_S)
+
+    crashed, survived = in_threads(
+        lambda: pool.train_groups([[long]], kill_own_worker),
+        lambda: pool.train_groups([groups[0]], outlive_the_kill)[0],
+    )
+    assert isinstance(crashed, WorkerCrashed) and "SIGKILL" in str(crashed), crashed
+    assert pids["killed"] != pids["survivor"]
+    from core.backends.local import LocalBackend
+
+    assert_same_numbers(survived, LocalBackend().train_groups([groups[0]])[0])
+    assert pool.pids == [pids["survivor"]]  # the other worker is untouched
+    started = pool.started
+    _, after = train_at_once(pool, [[TINY], groups[0]])  # the dead worker's slot starts a new one
+    assert pids["survivor"] in after and pids["killed"] not in after and after[0] != after[1]
+    assert pool.started == started + 1
