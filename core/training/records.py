@@ -114,42 +114,65 @@ def member_rows(df: pd.DataFrame, i: int) -> pd.DataFrame:
     return rows.drop(columns=["member", "alive"]).reset_index(drop=True)
 
 
+def split_members(df: pd.DataFrame, n_members: int) -> list[pd.DataFrame]:
+    """member_rows(df, i) for every i < n_members, with one sort of the member column instead of
+    a boolean mask (and a copy of the frame) per member: the records of a big group are many."""
+    member, alive = df["member"].to_numpy(), df["alive"].to_numpy()
+    order = np.argsort(member, kind="stable")  # each member's rows keep their order
+    bounds = np.searchsorted(member[order], np.arange(n_members + 1))
+    rest = df.drop(columns=["member", "alive"])
+    out = []
+    for i in range(n_members):
+        rows = order[bounds[i] : bounds[i + 1]]
+        out.append(rest.take(rows[alive[rows]]).reset_index(drop=True))
+    return out
+
+
 def histograms(kernels: list[np.ndarray], i: int, names: list[str]) -> pd.DataFrame:
     """Kernel weight histograms of member i over its own range of |w|, so a run's histogram does
     not depend on its group-mates (the charts move counts onto common edges to compare runs)."""
-    parts = []
-    for layer, (w, name) in enumerate(zip(kernels, names)):
+    counts, edges = [], []
+    for w in kernels:
         mine = w[i][np.isfinite(w[i])]
         edge = float(np.abs(mine).max()) if mine.size else 1.0
-        counts, edges = np.histogram(mine, bins=HIST_BINS, range=(-edge, edge))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "layer": layer,
-                    "layer_name": name,
-                    "bin_start": edges[:-1],
-                    "bin_end": edges[1:],
-                    "count": counts,
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        layer_counts, layer_edges = np.histogram(mine, bins=HIST_BINS, range=(-edge, edge))
+        counts.append(layer_counts)
+        edges.append(layer_edges)
+    # One frame from whole columns: a frame per layer and a concat cost more than the histograms.
+    return pd.DataFrame(
+        {
+            "layer": np.repeat(np.arange(len(kernels), dtype=np.int64), HIST_BINS),
+            "layer_name": np.repeat(np.array(names[: len(kernels)], dtype=object), HIST_BINS),
+            "bin_start": np.concatenate([e[:-1] for e in edges]),
+            "bin_end": np.concatenate([e[1:] for e in edges]),
+            "count": np.concatenate(counts),
+        }
+    )
 
 
 def summary(e: Experiment, frames: dict, diverged_step: int, facts: GroupFacts) -> dict:
-    """The run's headline numbers (final values are NaN for a diverged run)."""
-    ep, layers = frames["epochs"], frames["layers"]
+    """The run's headline numbers (final values are NaN for a diverged run).
+
+    Selections go through NumPy (a boolean .loc per number was most of the cost for a big group);
+    the means stay pandas' Series.mean of the selected float32 values, so the numbers do not move."""
+    ep, layers, weights = frames["epochs"], frames["layers"], frames["weights"]
     diverged = diverged_step >= 0
-    last = ep.iloc[-1] if len(ep) and not diverged else None
+    has_last = len(ep) > 0 and not diverged
 
     def final(col: str) -> float:
-        return float(last[col]) if last is not None else float("nan")
+        return float(ep[col].to_numpy()[-1]) if has_last else float("nan")
+
+    layer_names = layers["layer_name"].to_numpy()
+    grad_norms = layers["grad_norm"].to_numpy()
 
     def layer_grad(name: str) -> float:
-        return float(layers.loc[layers["layer_name"] == name, "grad_norm"].mean())
+        return float(pd.Series(grad_norms[layer_names == name]).mean())
 
-    weights = frames["weights"]
-    final_w = weights[weights["epoch"] == weights["epoch"].max()] if len(weights) else weights
+    if len(weights):
+        epochs = weights["epoch"].to_numpy()
+        sparsity = float(pd.Series(weights["sparsity"].to_numpy()[epochs == epochs.max()]).mean())
+    else:
+        sparsity = float("nan")
     return {
         "final_train_loss": final("train_loss"),
         "final_val_loss": final("val_loss"),
@@ -163,7 +186,7 @@ def summary(e: Experiment, frames: dict, diverged_step: int, facts: GroupFacts) 
         "epochs_run": int(ep["epoch"].max()) if len(ep) else 0,
         "grad_norm_first_layer": layer_grad(facts.layer_names[0]),
         "grad_norm_last_layer": layer_grad(facts.layer_names[-1]),
-        "weight_sparsity": float(final_w["sparsity"].mean()) if len(final_w) else float("nan"),
+        "weight_sparsity": sparsity,
         "steps_per_epoch": facts.steps_per_epoch,
         "batch_size_used": facts.batch,
         "n_train": facts.n_train,

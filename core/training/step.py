@@ -31,6 +31,8 @@ LOSS_FLOOR = 1e-3
 # warm start traces (every page's default comparison) plus a few a visitor adds; the worker itself
 # restarts past WHATIF_WORKER_MAX_MB, so the bound is on what one process may keep.
 COMPILED_CACHE = 24
+# An evaluation of at most this many chunks per split is unrolled in the graph, not a while_loop.
+MAX_UNROLLED_CHUNKS = 4
 # XLA on this 2-core CPU made the stacked epoch 35x slower (batched matmuls); opt in on GPU.
 XLA_STEP = os.environ.get("WHATIF_XLA", "auto") == "1" or (
     os.environ.get("WHATIF_XLA", "auto") == "auto" and bool(GPUS)
@@ -287,21 +289,105 @@ def train_step(static: Static, state: State, data: Data, hyper: Hyper, idx, lr, 
     return new_state, record
 
 
+# -- evaluation ------------------------------------------------------------------------------------
+class EvalSet(NamedTuple):
+    """One split to evaluate, cut into equal chunks of at most EVAL_CHUNK rows per member, with
+    one or more masks over the same rows (the validation split's halves share its forward pass)."""
+
+    idx: tf.Tensor  # [chunks, K, chunk] int32 rows of Data.x (padding rows point at row 0)
+    masks: tuple  # of [chunks, K, chunk] float32, 1 for a row that counts
+
+
+class EvalSums(NamedTuple):
+    """Per mask, chunk and member, float32 sums over the chunk's masked rows (a tuple of
+    [chunks, K] per mask). The caller adds the chunks in float64, in order."""
+
+    loss: tuple
+    correct: tuple
+
+
+def chunk_sums(static: Static, state: State, data: Data, idx, masks: tuple) -> tuple[tuple, tuple]:
+    """Per mask, summed loss and correctness [K] of each member's rows idx [K, n] (inference)."""
+    x, y = member_batch(data, idx)
+    params = state.params
+    logits, _ = forward(
+        static.shape, params.kernels, params.biases, bn_layers(params, state.moving), x, training=False
+    )
+    loss, correct = losses(static, logits, y)
+    return tuple(tf.reduce_sum(loss * m, 1) for m in masks), tuple(
+        tf.reduce_sum(correct * m, 1) for m in masks
+    )
+
+
+def evaluate(
+    chunk_fn: Callable, state: State, data: Data, sets: tuple[EvalSet, ...]
+) -> tuple[tuple[EvalSums, ...], dict[str, tf.Tensor]]:
+    """Every set's per-chunk sums and the kernels' weight_stats, inside one graph.
+
+    Why one graph: a compiled call costs milliseconds of Python and executor overhead, several
+    times a small evaluation's arithmetic. Each chunk runs the ops one call per chunk ran, and
+    after the previous chunk (control dependencies), so the activations stay bounded by one
+    EVAL_CHUNK as before. A few chunks are unrolled (a while_loop adds ~0.15 s to a trace), more
+    run in a while_loop."""
+    out, done = [], []
+    for s in sets:
+        with tf.control_dependencies(done):
+            if s.idx.shape[0] is not None and s.idx.shape[0] <= MAX_UNROLLED_CHUNKS:
+                sums = _unrolled(chunk_fn, state, data, s)
+            else:
+                sums = _looped(chunk_fn, state, data, s)
+        out.append(sums)
+        done = [*sums.loss, *sums.correct]
+    return tuple(out), weight_stats(state.params.kernels)
+
+
+def _unrolled(chunk_fn: Callable, state: State, data: Data, s: EvalSet) -> EvalSums:
+    loss, correct, done = [], [], []
+    for c in range(s.idx.shape[0]):
+        with tf.control_dependencies(done):  # one chunk at a time
+            chunk_loss, chunk_correct = chunk_fn(state, data, s.idx[c], tuple(m[c] for m in s.masks))
+        loss.append(chunk_loss)
+        correct.append(chunk_correct)
+        done = [*chunk_loss, *chunk_correct]
+    return EvalSums(*(tuple(tf.stack(per_mask) for per_mask in zip(*sums)) for sums in (loss, correct)))
+
+
+def _looped(chunk_fn: Callable, state: State, data: Data, s: EvalSet) -> EvalSums:
+    n = tf.shape(s.idx)[0]
+
+    def body(c, loss, correct):
+        chunk_loss, chunk_correct = chunk_fn(state, data, s.idx[c], tuple(m[c] for m in s.masks))
+        loss = tuple(a.write(c, v) for a, v in zip(loss, chunk_loss))
+        return c + 1, loss, tuple(a.write(c, v) for a, v in zip(correct, chunk_correct))
+
+    def arrays() -> tuple:
+        return tuple(tf.TensorArray(tf.float32, size=n) for _ in s.masks)
+
+    _, loss, correct = tf.while_loop(
+        lambda c, *_: c < n, body, (tf.constant(0), arrays(), arrays()), parallel_iterations=1
+    )
+    return EvalSums(tuple(a.stack() for a in loss), tuple(a.stack() for a in correct))
+
+
 # -- compiled, cached per Static ------------------------------------------------------------------
-EpochFn = Callable[..., tuple[State, StepRecord]]
+EpochFn = Callable[..., tuple[State, StepRecord, tuple[EvalSums, ...], dict[str, tf.Tensor]]]
+EvalFn = Callable[..., tuple[tuple[EvalSums, ...], dict[str, tf.Tensor]]]
 
 
 @functools.lru_cache(maxsize=COMPILED_CACHE)
-def compiled(static: Static) -> tuple[EpochFn, Callable[..., dict]]:
-    """The compiled epoch (all steps in one while_loop) and the evaluation function for a shape."""
+def compiled(static: Static) -> tuple[EpochFn, EvalFn]:
+    """The compiled epoch (all steps in one while_loop, then the evaluation of `sets`: one call
+    per epoch) and the evaluation alone (`evaluate`) for a shape."""
     step_fn = functools.partial(train_step, static)
-    if XLA_STEP:
+    chunk_fn = functools.partial(chunk_sums, static)
+    if XLA_STEP:  # XLA: 3-5 s a shape on CPU
         step_fn = tf.function(step_fn, jit_compile=True, autograph=False)
+        chunk_fn = tf.function(chunk_fn, jit_compile=True, autograph=False)
 
     # autograph=False and an explicit while_loop: tracing is paid on every new shape, and
     # autograph's source conversion of the whole step was most of it.
     @tf.function(reduce_retracing=True, autograph=False)
-    def epoch_fn(state, data, hyper, perm, lrs, moms, active, step0):
+    def epoch_fn(state, data, hyper, perm, lrs, moms, active, step0, sets):
         def body(s, state, arrays):
             idx = tf.reshape(perm[:, s * static.batch : (s + 1) * static.batch], (static.k, static.batch))
             state, rec = step_fn(state, data, hyper, idx, lrs[s], moms[s], active[s], step0 + s)
@@ -311,17 +397,11 @@ def compiled(static: Static) -> tuple[EpochFn, Callable[..., dict]]:
         _, state, arrays = tf.while_loop(
             lambda s, *_: s < static.steps, body, (tf.constant(0), state, arrays), parallel_iterations=1
         )
-        return state, StepRecord(*(a.stack() for a in arrays))
+        return (state, StepRecord(*(a.stack() for a in arrays)), *evaluate(chunk_fn, state, data, sets))
 
-    @tf.function(jit_compile=XLA_STEP, reduce_retracing=True, autograph=False)  # XLA: 3-5 s a shape on CPU
-    def eval_fn(state, data, idx, mask):
-        x, y = member_batch(data, idx)
-        params = state.params
-        logits, _ = forward(
-            static.shape, params.kernels, params.biases, bn_layers(params, state.moving), x, training=False
-        )
-        loss, correct = losses(static, logits, y)
-        return {"loss_sum": tf.reduce_sum(loss * mask, 1), "correct": tf.reduce_sum(correct * mask, 1)}
+    @tf.function(reduce_retracing=True, autograph=False)
+    def eval_fn(state, data, sets):
+        return evaluate(chunk_fn, state, data, sets)
 
     return epoch_fn, eval_fn
 

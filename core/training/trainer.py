@@ -24,6 +24,13 @@ CPU kernels looked at the whole stack in four places, each now handled:
   of its last member (`padding_members`), whose results are dropped: K is never 1 and the scalar
   tail always falls on padding. This canonicalizes the layout; it costs one extra member per group;
 - the decision-boundary softmax of the whole stack -> computed in NumPy per member.
+
+Stack size buckets: each distinct stack size K traces new graphs (about 1 s and 15-20 MB per
+shape on a 2-core CPU), so a comparison that gains or loses a value would pay a trace. The stack is
+rounded up (`stack_size`) with more trailing padding copies, to a multiple of 8, 4, 2 or 1 chosen
+by what a padding member costs (and at most half the stack): small nets round freely (a member is
+a few ms per epoch), big ones not at all. Padding never changes a real member's numbers (the
+independence above).
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ from core.training.model import Shape, init_member
 from core.training.schedules import schedule
 from core.training.step import (
     Data,
+    EvalSet,
+    EvalSums,
     Hyper,
     Moving,
     Params,
@@ -55,7 +64,6 @@ from core.training.step import (
     Static,
     compiled,
     predict_fn,
-    weight_stats,
 )
 
 MAX_STEP_ROWS = 2000  # per member, for the steps/layers frames
@@ -63,6 +71,16 @@ GRID = 50  # decision-boundary grid resolution per axis
 # Widest SIMD register Eigen uses on a CPU, in floats (AVX-512). Padding members must hold at least
 # this many elements of every per-member tensor so the scalar tail of an op never reaches a real one.
 SIMD_FLOATS = 16
+
+# Stack sizes are rounded up to a multiple of the first of STACK_GRANULARITY whose worst case,
+# (granularity - 1) padding members, costs at most PAD_BUDGET_MACS over a run. Measured on a 2-core
+# CPU, a member costs ~0.13 ms per million multiply-adds plus ~0.04 ms per step (STEP_MACS of equal
+# time), so the budget is ~0.15 s: a seventh of the ~1.1 s trace a new stack size costs.
+STACK_GRANULARITY = (8, 4, 2, 1)
+PAD_BUDGET_MACS = 1.2e9
+STEP_MACS = 3e5
+# Multiply-adds per weight and example: forward and backward of a training step, forward of an evaluation.
+TRAIN_MACS, EVAL_MACS = 3, 1
 
 Progress = Callable[[int, int], None]  # (epochs done, epochs total)
 
@@ -74,6 +92,29 @@ def padding_members(batch: int, n_val: int, width: int, n_outputs: int) -> int:
     return max(1, math.ceil(SIMD_FLOATS / smallest))
 
 
+def stack_size(n_members: int, min_padding: int, member_macs: float) -> int:
+    """The stacked K: the real members and at least min_padding padding members, rounded up to a
+    multiple of a granularity, so that every count in a bucket shares the compiled graphs of one
+    K. The granularity is the largest of STACK_GRANULARITY whose worst-case padding stays within
+    PAD_BUDGET_MACS (member_macs: one member's cost over the run) and at most half the stack, so
+    rounding adds less than half again (3 -> 4, 9 -> 12, 17 -> 24 when members are cheap)."""
+    k = n_members + min_padding
+    half = 1 << max(0, (k // 2).bit_length() - 1)  # the largest power of two <= k / 2
+    step = next(
+        g for g in STACK_GRANULARITY if (g - 1) * member_macs <= PAD_BUDGET_MACS and g <= max(2, half)
+    )
+    return math.ceil(k / step) * step
+
+
+def member_macs(shape: Shape, epochs: int, steps: int, batch: int, n_eval: int) -> float:
+    """One member's cost over a run in multiply-adds: its training steps and its per-epoch
+    evaluation of n_eval examples (the train subset and the validation split), plus each step's
+    fixed cost (STEP_MACS)."""
+    weights = sum(a * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
+    per_epoch = weights * (TRAIN_MACS * steps * batch + EVAL_MACS * n_eval) + STEP_MACS * steps
+    return float(epochs * per_epoch)
+
+
 class GroupTrainer:
     """Trains members that share a group key; `run()` returns one RunResult per member."""
 
@@ -83,18 +124,20 @@ class GroupTrainer:
         e = members[0]
         ds = transformed(ds, e.input_transform)  # a group knob: the heavy-tailed copy, if asked for
         self.members, self.ds = members, ds
-        self.splits = [make_split(ds, m.n_samples, m.val_fraction, m.effective_split_seed) for m in members]
+        self.splits = _splits(ds, members)
         self.scalers = fit_scalers(ds, self.splits, e.scaling)  # on each split's training rows
         n_train, n_val = len(self.splits[0].train_idx), len(self.splits[0].val_idx)
         self.batch = min(e.batch_size, n_train)
         self.steps = n_train // self.batch  # the partial last batch is dropped (fixed shapes)
         shape = Shape.of(e, ds.n_features, 1 if ds.is_regression else ds.n_classes)
         pad = padding_members(self.batch, n_val, shape.width, shape.n_outputs)
-        self.stack = [*members, *[members[-1]] * pad]  # real members first, then padding
+        n_eval = min(n_train, draws.TRAIN_EVAL_CAP) + n_val
+        k = stack_size(len(members), pad, member_macs(shape, e.epochs, self.steps, self.batch, n_eval))
+        self.stack = [*members, *[members[-1]] * (k - len(members))]  # real members, then padding
         self.static = Static(
             shape=shape,
             optimizer=e.optimizer,
-            k=len(self.stack),
+            k=k,
             batch=self.batch,
             steps=self.steps,
             regression=ds.is_regression,
@@ -164,19 +207,22 @@ class GroupTrainer:
         stride = max(1, math.ceil(total_steps / MAX_STEP_ROWS))
         names = self.static.shape.layer_names
         state, data, hyper = self._initial_state(), self._data_tensors(), self._hyper_tensors()
-        epoch_fn, eval_fn = compiled(self.static)
+        epoch_fn = compiled(self.static)[0]
+        sets = self.eval_tensors
         rows: dict[str, list[pd.DataFrame]] = {"steps": [], "layers": [], "epochs": [], "weights": []}
         start = time.perf_counter()
         for epoch in range(epochs):
             lo, hi = epoch * self.steps, min((epoch + 1) * self.steps, total_steps)
             perm, lrs, moms, active = self._epoch_inputs(epoch, lr_table[lo:hi], mom_table[lo:hi])
-            state, rec = epoch_fn(state, data, hyper, perm, lrs, moms, active, tf.constant(lo))
+            state, rec, sums, stats = epoch_fn(
+                state, data, hyper, perm, lrs, moms, active, tf.constant(lo), sets
+            )
             rec = {name: t.numpy()[: hi - lo] for name, t in rec._asdict().items()}
             rows["steps"].append(
                 records.step_records(rec, lo, epoch + 1, lrs[: hi - lo], moms[: hi - lo], stride)
             )
             rows["layers"].append(records.layer_records(rec, lo, epoch + 1, stride, names))
-            metrics = self._evaluate(eval_fn, state, data)
+            metrics = self._metrics(sums, stats, state)
             seconds = time.perf_counter() - start
             rows["epochs"].append(records.epoch_records(metrics, epoch + 1, lr_table[hi - 1], seconds))
             rows["weights"].append(records.weight_records(metrics, epoch + 1, names))
@@ -186,7 +232,7 @@ class GroupTrainer:
             if not state.alive.numpy()[: self.n_members].any():
                 break
         results = self._results(state, rows, time.perf_counter() - start, data)
-        halves = self._val_halves(eval_fn, state, data)  # core.tuning's selection / report slices
+        halves = self._val_halves(sums)  # core.tuning's selection / report slices, final weights
         for i, run in enumerate(results):
             run.summary.update({k: float("nan") if run.diverged else float(v[i]) for k, v in halves.items()})
         return results
@@ -282,39 +328,47 @@ class GroupTrainer:
         """The training rows of the end-of-epoch train metrics (core.training.draws)."""
         return draws.eval_subset(self.stack[member].seed, self._split(member).train_idx)
 
-    def _evaluate(self, eval_fn, state: State, data: Data) -> dict[str, np.ndarray]:
+    @functools.cached_property
+    def val_halves(self) -> tuple[np.ndarray, np.ndarray]:
+        """Masks of two disjoint halves of each member's validation split (even and odd positions
+        of its sorted val_idx), see _val_halves."""
+        idx, mask = self.eval_sets["val"]
+        return tuple((mask * (np.arange(idx.shape[1]) % 2 == parity)).astype(np.float32) for parity in (0, 1))
+
+    @functools.cached_property
+    def eval_tensors(self) -> tuple[EvalSet, EvalSet]:
+        """eval_sets as the compiled evaluation takes them, in chunks: the train subset, and the
+        validation split under its own mask and the masks of its two halves (one forward pass)."""
+        (train, train_mask), (val, val_mask) = self.eval_sets.values()
+        return _chunked(train, (train_mask,)), _chunked(val, (val_mask, *self.val_halves))
+
+    def _evaluate(self, eval_fn: Callable, state: State, data: Data) -> dict[str, np.ndarray]:
+        """What each epoch's compiled call measures (`_metrics`), for any state; eval_fn is
+        compiled(static)[1]."""
+        sums, stats = eval_fn(state, data, self.eval_tensors)
+        return self._metrics(sums, stats, state)
+
+    def _metrics(self, sums: tuple[EvalSums, ...], stats: dict, state: State) -> dict[str, np.ndarray]:
         """Loss and accuracy on the train subset and the validation split, weight statistics."""
         out: dict[str, np.ndarray] = {}
-        k = self.static.k
-        for name, (idx, mask) in self.eval_sets.items():
-            chunk = math.ceil(idx.shape[1] / math.ceil(idx.shape[1] / EVAL_CHUNK))
-            loss, correct = np.zeros(k), np.zeros(k)
-            for c in range(0, idx.shape[1], chunk):
-                res = eval_fn(state, data, idx[:, c : c + chunk], mask[:, c : c + chunk])
-                loss += res["loss_sum"].numpy()
-                correct += res["correct"].numpy()
+        for (name, (_, mask)), s in zip(self.eval_sets.items(), sums):
+            loss, correct = _add_chunks(s.loss[0]), _add_chunks(s.correct[0])
             n = mask.sum(axis=1)
             out[f"{name}_loss"] = loss / n
-            out[f"{name}_accuracy"] = np.full(k, np.nan) if self.static.regression else correct / n
-        out.update({name: v.numpy() for name, v in weight_stats(state.params.kernels).items()})
+            out[f"{name}_accuracy"] = np.full(len(n), np.nan) if self.static.regression else correct / n
+        out.update({name: v.numpy() for name, v in stats.items()})
         out["alive"] = state.alive.numpy()
         return out
 
-    def _val_halves(self, eval_fn, state: State, data: Data) -> dict[str, np.ndarray]:
-        """Final loss and accuracy on two disjoint halves of each member's validation split (even
-        and odd positions of its sorted val_idx). core.tuning picks a learning rate on the `select`
-        half and reports the `report` half, so picking the best does not flatter the number shown.
-        Extra masks over the same indices after training: every other number is unchanged."""
-        idx, mask = self.eval_sets["val"]
-        chunk = math.ceil(idx.shape[1] / math.ceil(idx.shape[1] / EVAL_CHUNK))
+    def _val_halves(self, sums: tuple[EvalSums, ...]) -> dict[str, np.ndarray]:
+        """Final loss and accuracy on two disjoint halves of each member's validation split, from
+        the last epoch's evaluation (its sums under the half masks). core.tuning picks a learning
+        rate on the `select` half and reports the `report` half, so picking the best does not
+        flatter the number shown. Extra masks over the same rows: every other number is unchanged."""
+        val = sums[1]
         out: dict[str, np.ndarray] = {}
-        for half, parity in (("select", 0), ("report", 1)):
-            half_mask = (mask * (np.arange(idx.shape[1]) % 2 == parity)).astype(np.float32)
-            loss, correct = np.zeros(self.static.k), np.zeros(self.static.k)
-            for c in range(0, idx.shape[1], chunk):
-                res = eval_fn(state, data, idx[:, c : c + chunk], half_mask[:, c : c + chunk])
-                loss += res["loss_sum"].numpy()
-                correct += res["correct"].numpy()
+        for j, (half, half_mask) in enumerate(zip(("select", "report"), self.val_halves), start=1):
+            loss, correct = _add_chunks(val.loss[j]), _add_chunks(val.correct[j])
             n = np.maximum(half_mask.sum(axis=1), 1.0)
             out[f"final_val_loss_{half}"] = loss / n
             regression = self.static.regression
@@ -342,9 +396,10 @@ class GroupTrainer:
         weights = records.group_weights(
             _as_numpy(self.initial_params), _as_numpy(state.params, state.moving), self.n_members, names
         )
+        per_member = {name: records.split_members(df, self.n_members) for name, df in frames_all.items()}
         out = []
         for i, e in enumerate(self.members):
-            frames = {name: records.member_rows(df, i) for name, df in frames_all.items()}
+            frames = {name: parts[i] for name, parts in per_member.items()}
             frames["histograms"] = records.histograms(kernels, i, names)
             if boundary is not None:
                 frames["boundary"] = boundary[i]
@@ -377,6 +432,39 @@ class GroupTrainer:
                 pd.DataFrame({"x0": grid[:, 0], "x1": grid[:, 1], "prob": prob, "predicted": p[i].argmax(1)})
             )
         return frames
+
+
+def _splits(ds: Dataset, members: list[Experiment]) -> list[Split]:
+    """Each member's split, drawn once per distinct (n_samples, val_fraction, split seed): the
+    seeds of a comparison repeat across its values, and a stratified draw costs milliseconds."""
+    drawn: dict[tuple, Split] = {}
+    for m in members:
+        key = (m.n_samples, m.val_fraction, m.effective_split_seed)
+        if key not in drawn:
+            drawn[key] = make_split(ds, *key)
+    return [drawn[(m.n_samples, m.val_fraction, m.effective_split_seed)] for m in members]
+
+
+def _chunked(idx: np.ndarray, masks: tuple[np.ndarray, ...]) -> EvalSet:
+    """[K, n padded] index and mask arrays as [chunks, K, chunk] tensors, in equal chunks of at
+    most EVAL_CHUNK rows (the activations of one chunk bound the evaluation's memory)."""
+    k, n = idx.shape
+    chunk = math.ceil(n / math.ceil(n / EVAL_CHUNK))
+
+    def cut(a: np.ndarray) -> tf.Tensor:
+        return tf.constant(np.ascontiguousarray(a.reshape(k, n // chunk, chunk).transpose(1, 0, 2)))
+
+    return EvalSet(cut(idx), tuple(cut(m) for m in masks))
+
+
+def _add_chunks(sums: tf.Tensor) -> np.ndarray:
+    """Per-member totals [K] in float64 of per-chunk float32 sums [chunks, K], chunk after chunk:
+    TensorFlow sums within a chunk, the order and dtype of the additions across chunks are fixed here."""
+    chunks = sums.numpy()
+    total = np.zeros(chunks.shape[1])
+    for c in range(len(chunks)):
+        total += chunks[c]
+    return total
 
 
 def _as_numpy(params: Params, moving: Moving | None = None) -> dict[str, list[np.ndarray]]:

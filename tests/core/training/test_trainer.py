@@ -204,3 +204,47 @@ def test_steps_record_the_largest_weight_up_to_the_freeze():
     w = wild.frames["steps"]["weight_max_abs"]
     assert len(w) and np.isfinite(w).all()  # the last finite value before the freeze is kept
     assert w.max() > 10 * steps["weight_max_abs"].max()  # huge weights are visible before the blow-up
+
+
+def test_counts_in_one_stack_bucket_share_one_compiled_epoch_and_the_numbers():
+    """9 and 11 members round up to one stack size (12: cheap members, more trailing padding), so
+    the second group traces nothing new; a member's frames are the same in either group."""
+    from core.training.step import compiled
+
+    e = dataclasses.replace(SMALL, epochs=2, learning_rate=0.05)
+    ds = load_dataset(e.dataset)
+    mates = [dataclasses.replace(e, seed=20 + i, learning_rate=0.01 * (i + 1)) for i in range(10)]
+    nine, eleven = (
+        GroupTrainer([*mates[:4], e, *mates[4:8]], ds),
+        GroupTrainer([*mates[:6], e, *mates[6:]], ds),
+    )
+    assert nine.static == eleven.static and nine.static.k == 12
+    ours = nine.run()[4]
+    hits = compiled.cache_info().hits
+    theirs = eleven.run()[6]
+    assert compiled.cache_info().hits == hits + 1  # the same compiled epoch, no new trace
+    assert ours.experiment == theirs.experiment == e
+    for name, frame in _frames_without_timing(ours).items():
+        pd.testing.assert_frame_equal(_frames_without_timing(theirs)[name], frame, check_exact=True, obj=name)
+    for field in ("final_val_loss", "final_val_loss_select", "final_val_accuracy_report"):
+        assert theirs.summary[field] == ours.summary[field]
+
+
+def test_stack_size_rounds_cheap_stacks_more_and_never_below_the_padding():
+    from core.training.trainer import PAD_BUDGET_MACS, stack_size
+
+    cheap, dear = 1e6, PAD_BUDGET_MACS
+    assert [stack_size(n, 1, cheap) for n in (1, 2, 4, 5, 7, 8, 14, 15, 16)] == [
+        2,
+        4,
+        6,
+        6,
+        8,
+        12,
+        16,
+        16,
+        24,
+    ]
+    assert [stack_size(n, 1, dear) for n in (1, 2, 4, 5, 8)] == [2, 4, 6, 6, 10]  # at most one extra
+    assert [stack_size(n, 1, 2 * dear) for n in (1, 2, 5, 8)] == [2, 3, 6, 9]  # none
+    assert stack_size(3, 5, cheap) == 8  # tiny shapes need more padding: it is kept
