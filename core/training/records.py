@@ -35,8 +35,10 @@ class GroupFacts:
     device: str
 
 
-def step_records(rec: dict, step0: int, epoch: int, lrs, moms, stride: int) -> pd.DataFrame:
-    """One row per member and recorded step (every `stride`-th step, to bound the frame)."""
+def step_records(rec: dict, step0: int, epoch: int | np.ndarray, lrs, moms, stride: int) -> pd.DataFrame:
+    """One row per member and recorded step (every `stride`-th step, to bound the frame). rec
+    holds [n, K] arrays of n consecutive steps from step0; epoch is theirs (one, or one per step:
+    a whole run's steps make one frame, cheaper than a frame per epoch and a concat)."""
     n, k = rec["loss"].shape
     steps = step0 + np.arange(n)
     keep = steps % stride == 0
@@ -44,7 +46,7 @@ def step_records(rec: dict, step0: int, epoch: int, lrs, moms, stride: int) -> p
         {
             "member": np.tile(np.arange(k), keep.sum()),
             "step": np.repeat(steps[keep], k),
-            "epoch": epoch,
+            "epoch": np.repeat(_per_step(epoch, n)[keep], k),
             "loss": rec["loss"][keep].ravel(),
             "grad_norm": rec["grad_norm"][keep].ravel(),
             "update_norm": rec["update_norm"][keep].ravel(),
@@ -57,7 +59,10 @@ def step_records(rec: dict, step0: int, epoch: int, lrs, moms, stride: int) -> p
     )
 
 
-def layer_records(rec: dict, step0: int, epoch: int, stride: int, names: list[str]) -> pd.DataFrame:
+def layer_records(
+    rec: dict, step0: int, epoch: int | np.ndarray, stride: int, names: list[str]
+) -> pd.DataFrame:
+    """One row per member, layer and recorded step (epoch as in step_records)."""
     n, k, n_layers = rec["layer_grad"].shape
     steps = step0 + np.arange(n)
     keep = steps % stride == 0
@@ -66,7 +71,7 @@ def layer_records(rec: dict, step0: int, epoch: int, stride: int, names: list[st
         {
             "member": np.tile(np.repeat(np.arange(k), n_layers), m),
             "step": np.repeat(steps[keep], k * n_layers),
-            "epoch": epoch,
+            "epoch": np.repeat(_per_step(epoch, n)[keep], k * n_layers),
             "layer": np.tile(np.arange(n_layers), m * k),
             "layer_name": np.tile(np.array(names), m * k),
             "grad_norm": rec["layer_grad"][keep].ravel(),
@@ -75,37 +80,83 @@ def layer_records(rec: dict, step0: int, epoch: int, stride: int, names: list[st
     )
 
 
-def epoch_records(metrics: dict, epoch: int, lrs, seconds: float) -> pd.DataFrame:
-    k = len(metrics["alive"])
+def epoch_records(metrics: dict, epoch: int | np.ndarray, lrs, seconds: float | np.ndarray) -> pd.DataFrame:
+    """One row per member and epoch: metrics of one epoch ([K] arrays, epoch and seconds
+    numbers) or of several ([E, K] arrays, epoch and seconds [E])."""
+    alive = np.atleast_2d(metrics["alive"])
+    n, k = alive.shape
+
+    def per_member(values) -> np.ndarray:
+        return np.atleast_2d(values).ravel()
+
     return pd.DataFrame(
         {
-            "member": np.arange(k),
-            "epoch": epoch,
-            "train_loss": metrics["train_loss"],
-            "val_loss": metrics["val_loss"],
-            "train_accuracy": metrics["train_accuracy"],
-            "val_accuracy": metrics["val_accuracy"],
-            "lr": lrs,
-            "seconds": seconds,
-            "alive": metrics["alive"],
+            "member": np.tile(np.arange(k), n),
+            "epoch": np.repeat(_per_step(epoch, n), k),
+            "train_loss": per_member(metrics["train_loss"]),
+            "val_loss": per_member(metrics["val_loss"]),
+            "train_accuracy": per_member(metrics["train_accuracy"]),
+            "val_accuracy": per_member(metrics["val_accuracy"]),
+            "lr": per_member(lrs),
+            "seconds": np.repeat(np.broadcast_to(np.asarray(seconds, np.float64), (n,)), k),
+            "alive": alive.ravel(),
         }
     )
 
 
-def weight_records(metrics: dict, epoch: int, names: list[str]) -> pd.DataFrame:
-    k, n_layers = metrics["weight_norm"].shape
+def weight_records(metrics: dict, epoch: int | np.ndarray, names: list[str]) -> pd.DataFrame:
+    """One row per member, layer and epoch: [K, L] weight statistics of one epoch or [E, K, L]."""
+    norm = metrics["weight_norm"].reshape(-1, *metrics["weight_norm"].shape[-2:])
+    n, k, n_layers = norm.shape
     return pd.DataFrame(
         {
-            "member": np.repeat(np.arange(k), n_layers),
-            "epoch": epoch,
-            "layer": np.tile(np.arange(n_layers), k),
-            "layer_name": np.tile(np.array(names), k),
-            "weight_norm": metrics["weight_norm"].ravel(),
+            "member": np.tile(np.repeat(np.arange(k), n_layers), n),
+            "epoch": np.repeat(_per_step(epoch, n), k * n_layers),
+            "layer": np.tile(np.arange(n_layers), k * n),
+            "layer_name": np.tile(np.array(names), k * n),
+            "weight_norm": norm.ravel(),
             "sparsity": metrics["sparsity"].ravel(),
             "weight_max_abs": metrics["weight_max_abs"].ravel(),
-            "alive": np.repeat(metrics["alive"], n_layers),
+            "alive": np.repeat(np.ravel(metrics["alive"]), n_layers),
         }
     )
+
+
+def _per_step(epoch: int | np.ndarray, n: int) -> np.ndarray:
+    """The epoch number of each of n rows: one number for all, or already one per row."""
+    return np.broadcast_to(np.asarray(epoch, np.int64), (n,))
+
+
+class RunLog:
+    """What each epoch of a run reported, kept as NumPy arrays of the real members (the first
+    n_members of the stack); `frames` makes the steps, layers, epochs and weights frames once, at
+    the end (a frame per epoch and a concat cost more than the records themselves)."""
+
+    def __init__(self, n_members: int) -> None:
+        self.n = n_members
+        self.steps: list[dict[str, np.ndarray]] = []  # [steps of the epoch, members, ...] per field
+        self.epochs: list[dict[str, np.ndarray]] = []  # [members, ...] per field
+
+    def add_steps(self, rec: dict[str, np.ndarray], lrs: np.ndarray, moms: np.ndarray, epoch: int) -> None:
+        """One epoch's step records ([steps, K, ...] each) and learning rates, momenta [steps, K]."""
+        n = self.n
+        self.steps.append({name: a[:, :n] for name, a in rec.items()})
+        self.steps[-1].update(lr=lrs[:, :n], momentum=moms[:, :n], epoch=np.full(len(lrs), epoch))
+
+    def add_epoch(self, metrics: dict[str, np.ndarray], lrs: np.ndarray, seconds: float, epoch: int) -> None:
+        """One epoch's metrics ([K, ...] each), last learning rates [K] and wall time so far."""
+        self.epochs.append({name: v[: self.n] for name, v in metrics.items()})
+        self.epochs[-1].update(lr=lrs[: self.n], seconds=seconds, epoch=epoch)
+
+    def frames(self, stride: int, names: list[str]) -> dict[str, pd.DataFrame]:
+        steps = {name: np.concatenate([s[name] for s in self.steps]) for name in self.steps[0]}
+        epochs = {name: np.stack([np.asarray(e[name]) for e in self.epochs]) for name in self.epochs[0]}
+        return {
+            "steps": step_records(steps, 0, steps["epoch"], steps["lr"], steps["momentum"], stride),
+            "layers": layer_records(steps, 0, steps["epoch"], stride, names),
+            "epochs": epoch_records(epochs, epochs["epoch"], epochs["lr"], epochs["seconds"]),
+            "weights": weight_records(epochs, epochs["epoch"], names),
+        }
 
 
 def member_rows(df: pd.DataFrame, i: int) -> pd.DataFrame:

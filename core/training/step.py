@@ -12,12 +12,15 @@ axis and never mixes members (see model.over_batch for the one place that took c
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from core.constants import ADAM_BETA_2, SPARSE_WEIGHT
+import numpy as np
+
+from core.constants import ADAM_BETA_2, EVAL_CHUNK, SPARSE_WEIGHT
 from core.training import optim
 from core.training.device import GPUS, tf
 from core.training.model import BN_MOMENTUM, Shape, forward
@@ -304,6 +307,28 @@ class EvalSums(NamedTuple):
 
     loss: tuple
     correct: tuple
+
+
+def eval_set(idx: np.ndarray, masks: tuple[np.ndarray, ...]) -> EvalSet:
+    """[K, n padded] index and mask arrays as [chunks, K, chunk] tensors, in equal chunks of at
+    most EVAL_CHUNK rows (the activations of one chunk bound the evaluation's memory)."""
+    k, n = idx.shape
+    chunk = math.ceil(n / math.ceil(n / EVAL_CHUNK))
+
+    def cut(a: np.ndarray) -> tf.Tensor:
+        return tf.constant(np.ascontiguousarray(a.reshape(k, n // chunk, chunk).transpose(1, 0, 2)))
+
+    return EvalSet(cut(idx), tuple(cut(m) for m in masks))
+
+
+def add_chunks(sums: tf.Tensor) -> np.ndarray:
+    """Per-member totals [K] in float64 of per-chunk float32 sums [chunks, K], chunk after chunk:
+    TensorFlow sums within a chunk, the order and dtype of the additions across chunks are fixed here."""
+    chunks = sums.numpy()
+    total = np.zeros(chunks.shape[1])
+    for c in range(len(chunks)):
+        total += chunks[c]
+    return total
 
 
 def chunk_sums(static: Static, state: State, data: Data, idx, masks: tuple) -> tuple[tuple, tuple]:

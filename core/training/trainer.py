@@ -25,12 +25,10 @@ CPU kernels looked at the whole stack in four places, each now handled:
   tail always falls on padding. This canonicalizes the layout; it costs one extra member per group;
 - the decision-boundary softmax of the whole stack -> computed in NumPy per member.
 
-Stack size buckets: each distinct stack size K traces new graphs (about 1 s and 15-20 MB per
-shape on a 2-core CPU), so a comparison that gains or loses a value would pay a trace. The stack is
-rounded up (`stack_size`) with more trailing padding copies, to a multiple of 8, 4, 2 or 1 chosen
-by what a padding member costs (and at most half the stack): small nets round freely (a member is
-a few ms per epoch), big ones not at all. Padding never changes a real member's numbers (the
-independence above).
+Stack size buckets: each distinct K traces new graphs (~1 s and 15-20 MB), so `stack_size` rounds
+K up with more trailing padding copies, as far as a padding member is cheap: a comparison that
+gains or loses a value then reuses the compiled graphs. Padding never changes a real member's
+numbers (the independence above).
 """
 
 from __future__ import annotations
@@ -62,7 +60,9 @@ from core.training.step import (
     Slots,
     State,
     Static,
+    add_chunks,
     compiled,
+    eval_set,
     predict_fn,
 )
 
@@ -107,9 +107,8 @@ def stack_size(n_members: int, min_padding: int, member_macs: float) -> int:
 
 
 def member_macs(shape: Shape, epochs: int, steps: int, batch: int, n_eval: int) -> float:
-    """One member's cost over a run in multiply-adds: its training steps and its per-epoch
-    evaluation of n_eval examples (the train subset and the validation split), plus each step's
-    fixed cost (STEP_MACS)."""
+    """One member's cost over a run in multiply-adds: its training steps, each step's fixed cost
+    (STEP_MACS) and its per-epoch evaluation of n_eval examples (train subset and validation)."""
     weights = sum(a * b for a, b in zip(shape.sizes[:-1], shape.sizes[1:]))
     per_epoch = weights * (TRAIN_MACS * steps * batch + EVAL_MACS * n_eval) + STEP_MACS * steps
     return float(epochs * per_epoch)
@@ -207,9 +206,8 @@ class GroupTrainer:
         stride = max(1, math.ceil(total_steps / MAX_STEP_ROWS))
         names = self.static.shape.layer_names
         state, data, hyper = self._initial_state(), self._data_tensors(), self._hyper_tensors()
-        epoch_fn = compiled(self.static)[0]
-        sets = self.eval_tensors
-        rows: dict[str, list[pd.DataFrame]] = {"steps": [], "layers": [], "epochs": [], "weights": []}
+        epoch_fn, sets = compiled(self.static)[0], self.eval_tensors
+        log = records.RunLog(self.n_members)  # the real members' records; padding is dropped
         start = time.perf_counter()
         for epoch in range(epochs):
             lo, hi = epoch * self.steps, min((epoch + 1) * self.steps, total_steps)
@@ -218,20 +216,15 @@ class GroupTrainer:
                 state, data, hyper, perm, lrs, moms, active, tf.constant(lo), sets
             )
             rec = {name: t.numpy()[: hi - lo] for name, t in rec._asdict().items()}
-            rows["steps"].append(
-                records.step_records(rec, lo, epoch + 1, lrs[: hi - lo], moms[: hi - lo], stride)
-            )
-            rows["layers"].append(records.layer_records(rec, lo, epoch + 1, stride, names))
+            log.add_steps(rec, lrs[: hi - lo], moms[: hi - lo], epoch + 1)
             metrics = self._metrics(sums, stats, state)
-            seconds = time.perf_counter() - start
-            rows["epochs"].append(records.epoch_records(metrics, epoch + 1, lr_table[hi - 1], seconds))
-            rows["weights"].append(records.weight_records(metrics, epoch + 1, names))
+            log.add_epoch(metrics, lr_table[hi - 1], time.perf_counter() - start, epoch + 1)
             state = _mark_eval_divergence(state, metrics, hi - 1)
             if progress is not None:
                 progress(epoch + 1, epochs)
             if not state.alive.numpy()[: self.n_members].any():
                 break
-        results = self._results(state, rows, time.perf_counter() - start, data)
+        results = self._results(state, log.frames(stride, names), time.perf_counter() - start)
         halves = self._val_halves(sums)  # core.tuning's selection / report slices, final weights
         for i, run in enumerate(results):
             run.summary.update({k: float("nan") if run.diverged else float(v[i]) for k, v in halves.items()})
@@ -253,7 +246,9 @@ class GroupTrainer:
         """Each member's shuffled rows [K, steps*batch], and this epoch's learning rates, momenta
         and active-step mask padded to a full epoch (a partial last epoch in an LR test)."""
         k, n = self.static.k, len(lr_rows)
-        perm = np.stack([self.epoch_order(i, epoch) for i in range(k)]).astype(np.int32)
+        orders = [self.epoch_order(i, epoch) for i in range(self.n_members)]
+        orders += orders[-1:] * (k - self.n_members)  # padding copies the last member's order
+        perm = np.stack(orders).astype(np.int32)
         perm += self.row_offsets[:, None]  # 0 unless each member reads its own scaled copy
         lrs = np.zeros((self.steps, k), np.float32)
         moms = np.zeros((self.steps, k), np.float32)
@@ -340,11 +335,10 @@ class GroupTrainer:
         """eval_sets as the compiled evaluation takes them, in chunks: the train subset, and the
         validation split under its own mask and the masks of its two halves (one forward pass)."""
         (train, train_mask), (val, val_mask) = self.eval_sets.values()
-        return _chunked(train, (train_mask,)), _chunked(val, (val_mask, *self.val_halves))
+        return eval_set(train, (train_mask,)), eval_set(val, (val_mask, *self.val_halves))
 
     def _evaluate(self, eval_fn: Callable, state: State, data: Data) -> dict[str, np.ndarray]:
-        """What each epoch's compiled call measures (`_metrics`), for any state; eval_fn is
-        compiled(static)[1]."""
+        """`_metrics` of any state, through eval_fn = compiled(static)[1]."""
         sums, stats = eval_fn(state, data, self.eval_tensors)
         return self._metrics(sums, stats, state)
 
@@ -352,10 +346,7 @@ class GroupTrainer:
         """Loss and accuracy on the train subset and the validation split, weight statistics."""
         out: dict[str, np.ndarray] = {}
         for (name, (_, mask)), s in zip(self.eval_sets.items(), sums):
-            loss, correct = _add_chunks(s.loss[0]), _add_chunks(s.correct[0])
-            n = mask.sum(axis=1)
-            out[f"{name}_loss"] = loss / n
-            out[f"{name}_accuracy"] = np.full(len(n), np.nan) if self.static.regression else correct / n
+            out[f"{name}_loss"], out[f"{name}_accuracy"] = self._means(s, 0, mask.sum(axis=1))
         out.update({name: v.numpy() for name, v in stats.items()})
         out["alive"] = state.alive.numpy()
         return out
@@ -365,19 +356,20 @@ class GroupTrainer:
         the last epoch's evaluation (its sums under the half masks). core.tuning picks a learning
         rate on the `select` half and reports the `report` half, so picking the best does not
         flatter the number shown. Extra masks over the same rows: every other number is unchanged."""
-        val = sums[1]
         out: dict[str, np.ndarray] = {}
         for j, (half, half_mask) in enumerate(zip(("select", "report"), self.val_halves), start=1):
-            loss, correct = _add_chunks(val.loss[j]), _add_chunks(val.correct[j])
             n = np.maximum(half_mask.sum(axis=1), 1.0)
-            out[f"final_val_loss_{half}"] = loss / n
-            regression = self.static.regression
-            out[f"final_val_accuracy_{half}"] = np.full(len(n), np.nan) if regression else correct / n
+            out[f"final_val_loss_{half}"], out[f"final_val_accuracy_{half}"] = self._means(sums[1], j, n)
         return out
 
+    def _means(self, sums: EvalSums, mask: int, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean loss and accuracy [K] under one mask of a set, over its n rows per member (the
+        accuracy is NaN for regression)."""
+        loss, correct = add_chunks(sums.loss[mask]), add_chunks(sums.correct[mask])
+        return loss / n, np.full(len(n), np.nan) if self.static.regression else correct / n
+
     # -- results --------------------------------------------------------------------------------
-    def _results(self, state: State, rows: dict, seconds: float, data: Data) -> list[RunResult]:
-        frames_all = {name: pd.concat(parts, ignore_index=True) for name, parts in rows.items()}
+    def _results(self, state: State, frames_all: dict[str, pd.DataFrame], seconds: float) -> list[RunResult]:
         kernels = [t.numpy() for t in state.params.kernels]
         boundary = self._boundary(state) if self.ds.is_2d else None
         diverged_step = state.diverged_step.numpy()
@@ -443,28 +435,6 @@ def _splits(ds: Dataset, members: list[Experiment]) -> list[Split]:
         if key not in drawn:
             drawn[key] = make_split(ds, *key)
     return [drawn[(m.n_samples, m.val_fraction, m.effective_split_seed)] for m in members]
-
-
-def _chunked(idx: np.ndarray, masks: tuple[np.ndarray, ...]) -> EvalSet:
-    """[K, n padded] index and mask arrays as [chunks, K, chunk] tensors, in equal chunks of at
-    most EVAL_CHUNK rows (the activations of one chunk bound the evaluation's memory)."""
-    k, n = idx.shape
-    chunk = math.ceil(n / math.ceil(n / EVAL_CHUNK))
-
-    def cut(a: np.ndarray) -> tf.Tensor:
-        return tf.constant(np.ascontiguousarray(a.reshape(k, n // chunk, chunk).transpose(1, 0, 2)))
-
-    return EvalSet(cut(idx), tuple(cut(m) for m in masks))
-
-
-def _add_chunks(sums: tf.Tensor) -> np.ndarray:
-    """Per-member totals [K] in float64 of per-chunk float32 sums [chunks, K], chunk after chunk:
-    TensorFlow sums within a chunk, the order and dtype of the additions across chunks are fixed here."""
-    chunks = sums.numpy()
-    total = np.zeros(chunks.shape[1])
-    for c in range(len(chunks)):
-        total += chunks[c]
-    return total
 
 
 def _as_numpy(params: Params, moving: Moving | None = None) -> dict[str, list[np.ndarray]]:
