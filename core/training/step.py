@@ -1,6 +1,8 @@
 """The compiled functions of the stacked trainer: one training step, the epoch loop around it, and
 the evaluation. State goes in and out as NamedTuples of tensors (functional, so one compiled
-epoch serves every group of the same shape).
+epoch serves every group of the same shape). An epoch is ONE call: the steps, then the evaluation
+of the train subset and the validation split (`evaluate`), since each call of a compiled function
+costs milliseconds of Python and executor overhead.
 
 A step, for every member at once: gradients of the member's loss (plus its L1/L2 penalty), the
 member's gradient norms, Keras clipping, a health check (a member whose loss is NaN/inf or
