@@ -83,7 +83,7 @@ def group_memory_mb(group: list[Experiment], shape: tuple[int, int, int]) -> flo
     Weights live ~6 times; activations ~4 times per layer for a batch and for an evaluation
     chunk; the gathered inputs twice for each; the pool twice (numpy + TensorFlow); and the
     per-step records of one epoch; plus TensorFlow's own per-shape cost. Padding members are not
-    counted: up to 7 only when a member is cheap (core.training.trainer.stack_size's budget), and
+    counted: up to 7 only when a member is cheap (core.training.stacking.stack_size's budget), and
     one or two when it is big enough for its memory to matter. tests/core/test_limits.py holds it to a measured peak.
     """
     rows, n_features, n_outputs = shape

@@ -42,7 +42,7 @@ from core.training.device import device_name, tf
 from core.training.draws import EVAL_SUBSET_SALT, epoch_order
 from core.training.recurrent_step import Data, Hyper, State, Static, compiled, init_member
 from core.training.schedules import schedule
-from core.training.trainer import padding_members
+from core.training.stacking import padding_members
 
 LAYER_NAMES = ["kernel", "recurrent_kernel", "output"]  # the kernels, input side first
 EVAL_ROWS = 512  # sequences per member per evaluation call (bounds the [K, n, T, 4H] activations)

@@ -228,23 +228,3 @@ def test_counts_in_one_stack_bucket_share_one_compiled_epoch_and_the_numbers():
         pd.testing.assert_frame_equal(_frames_without_timing(theirs)[name], frame, check_exact=True, obj=name)
     for field in ("final_val_loss", "final_val_loss_select", "final_val_accuracy_report"):
         assert theirs.summary[field] == ours.summary[field]
-
-
-def test_stack_size_rounds_cheap_stacks_more_and_never_below_the_padding():
-    from core.training.trainer import PAD_BUDGET_MACS, stack_size
-
-    cheap, dear = 1e6, PAD_BUDGET_MACS
-    assert [stack_size(n, 1, cheap) for n in (1, 2, 4, 5, 7, 8, 14, 15, 16)] == [
-        2,
-        4,
-        6,
-        6,
-        8,
-        12,
-        16,
-        16,
-        24,
-    ]
-    assert [stack_size(n, 1, dear) for n in (1, 2, 4, 5, 8)] == [2, 4, 6, 6, 10]  # at most one extra
-    assert [stack_size(n, 1, 2 * dear) for n in (1, 2, 5, 8)] == [2, 3, 6, 9]  # none
-    assert stack_size(3, 5, cheap) == 8  # tiny shapes need more padding: it is kept
