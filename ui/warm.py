@@ -158,11 +158,6 @@ def groups_to_trace(comparisons: list[Runnable]) -> list[list[Experiment]]:
     return out
 
 
-def warm_groups() -> list[list]:
-    """The stacked groups every page default trains on an empty store, in PAGE_DEFAULTS order."""
-    return groups_to_trace(list(page_defaults().values()))
-
-
 def warm_start(
     worker: Warmable,
     jobs: Submitter,

@@ -45,7 +45,7 @@ def keys(comparison) -> set[str]:
 def test_every_page_default_builds_and_warm_groups_stack():
     defaults = warm.page_defaults()
     assert set(defaults) == set(warm.PAGE_DEFAULTS)  # a page whose helpers moved fails here
-    groups = warm.warm_groups()
+    groups = warm.groups_to_trace(list(defaults.values()))
     assert groups
     for group in groups:
         assert len({m.group_key for m in group}) == 1
